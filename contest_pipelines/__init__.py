@@ -1,0 +1,1 @@
+"""contest_pipelines: Dagster dataflow and reconciliation engine for contest platforms."""

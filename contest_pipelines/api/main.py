@@ -1,0 +1,38 @@
+"""Builds the FastAPI app: routers, and errors shaped as `{"error", "detail"}`."""
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from contest_pipelines.api.routes import admin, events, health, sync
+from contest_pipelines.db.sync_queue import SyncRequestRejected
+
+ERROR_CODES = {401: "unauthorized", 403: "forbidden", 404: "not_found", 422: "invalid_request", 503: "unavailable"}
+
+
+def create_app() -> FastAPI:
+    app = FastAPI(title="contest_pipelines API", version="0.1.0")
+    for module in (sync, events, health, admin):
+        app.include_router(module.router)
+
+    @app.exception_handler(SyncRequestRejected)
+    async def _rejected(_: Request, exc: SyncRequestRejected) -> JSONResponse:
+        return JSONResponse({"error": ERROR_CODES.get(exc.status_code, "error"), "detail": exc.reason}, status_code=exc.status_code)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        return JSONResponse(
+            {"error": ERROR_CODES.get(exc.status_code, "error"), "detail": exc.detail},
+            status_code=exc.status_code, headers=getattr(exc, "headers", None),
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())
+        return JSONResponse({"error": "invalid_request", "detail": problems}, status_code=422)
+
+    return app
+
+
+app = create_app()

@@ -1,0 +1,49 @@
+"""Operator routes (admin token): the sync queue by status, dead letters and their replay."""
+
+import uuid
+
+import sqlalchemy as sa
+from fastapi import APIRouter, HTTPException, status
+
+from contest_pipelines.api.deps import AdminOnly, DbEngine
+from contest_pipelines.db import sync_queue
+from contest_pipelines.db.tables import sync_requests as r
+
+router = APIRouter(prefix="/api/admin", tags=["admin"], dependencies=[AdminOnly])
+
+
+@router.get("/queue")
+def queue_overview(engine: DbEngine) -> dict:
+    """Sync requests by status, and how long the oldest waiting one has waited."""
+    with engine.connect() as conn:
+        counts = dict(conn.execute(sa.select(r.c.status, sa.func.count()).group_by(r.c.status)).all())
+        oldest = conn.execute(
+            sa.select(sa.func.min(r.c.created_at)).where(r.c.status.in_(("queued", "running")))
+        ).scalar_one()
+    return {"byStatus": {s: counts.get(s, 0) for s in ("queued", "running", "detected", "failed", "dead")}, "oldestWaitingSince": oldest}
+
+
+@router.get("/dead-letters")
+def dead_letters(engine: DbEngine, limit: int = 100, offset: int = 0) -> list[dict]:
+    with engine.connect() as conn:
+        rows = conn.execute(
+            sa.select(r.c.id, r.c.room_id, r.c.user_id, r.c.problem_id, r.c.attempts, r.c.reason, r.c.detail, r.c.created_at, r.c.finished_at)
+            .where(r.c.status == "dead")
+            .order_by(r.c.finished_at.desc())
+            .limit(min(limit, 1000))
+            .offset(offset)
+        )
+        return [
+            {"requestId": x.id, "roomId": x.room_id, "userId": x.user_id, "problemId": x.problem_id, "attempts": x.attempts,
+             "reason": x.reason, "detail": x.detail, "createdAt": x.created_at, "finishedAt": x.finished_at}
+            for x in rows
+        ]
+
+
+@router.post("/dead-letters/{request_id}/replay", status_code=status.HTTP_202_ACCEPTED)
+def replay_dead_letter(request_id: uuid.UUID, engine: DbEngine) -> dict:
+    with engine.begin() as conn:
+        replayed = sync_queue.replay_dead(conn, [str(request_id)])
+    if not replayed:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "no dead sync request with this id")
+    return {"replayed": replayed, "requestId": str(request_id)}

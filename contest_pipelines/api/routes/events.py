@@ -1,0 +1,55 @@
+"""GET /api/events: the caller's event stream as Server-Sent Events, resumable with Last-Event-ID."""
+
+import json
+import re
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+import redis.asyncio as aioredis
+from fastapi import APIRouter, Header, Query
+from sse_starlette import EventSourceResponse, ServerSentEvent
+
+from contest_pipelines import events
+from contest_pipelines.api.deps import AsyncRedisDep, CurrentUser
+
+router = APIRouter(prefix="/api", tags=["events"])
+
+STREAM_ID = re.compile(r"^\d+(-\d+)?$")
+BLOCK_MS = 10_000
+KEEPALIVE_SECONDS = 15
+
+
+async def _latest_id(r: aioredis.Redis, key: str) -> str:
+    try:
+        return (await r.xinfo_stream(key))["last-generated-id"]
+    except aioredis.ResponseError:  # no stream yet: everything it will ever hold is new
+        return "0-0"
+
+
+async def _stream(r: aioredis.Redis, user_id: str, last_id: str) -> AsyncIterator[ServerSentEvent]:
+    key = events.stream_key(user_id)
+    try:
+        while True:
+            batches = await r.xread({key: last_id}, block=BLOCK_MS, count=100)
+            for _, entries in batches:
+                for entry_id, fields in entries:
+                    event = events.decode_entry(entry_id, fields)
+                    last_id = event.id
+                    yield ServerSentEvent(data=json.dumps(event.data, separators=(",", ":")), event=event.type, id=event.id)
+    finally:
+        await r.aclose()
+
+
+@router.get("/events", response_class=EventSourceResponse, responses={200: {"content": {"text/event-stream": {}}}})
+async def stream_events(
+    user_id: CurrentUser,
+    r: AsyncRedisDep,
+    last_event_id: Annotated[str | None, Header(alias="Last-Event-ID")] = None,
+    since: Annotated[str | None, Query(description="Stream id to resume after; `0` replays the retained history")] = None,
+) -> EventSourceResponse:
+    """`event:` is the type, `id:` the stream id, `data:` the JSON payload; comments keep the line alive."""
+    start = last_event_id or since
+    if start is None or not STREAM_ID.match(start):
+        # No (valid) resume point: begin with what is published from now on.
+        start = await _latest_id(r, events.stream_key(user_id))
+    return EventSourceResponse(_stream(r, user_id, start), ping=KEEPALIVE_SECONDS)

@@ -1,0 +1,66 @@
+"""POST /api/contests/sync and GET /api/contests/sync/{requestId}."""
+
+import uuid
+from datetime import UTC, datetime
+
+import sqlalchemy as sa
+from fastapi import APIRouter, HTTPException, Response, status
+from fastapi.responses import JSONResponse
+
+from contest_pipelines import events
+from contest_pipelines.api.deps import CurrentUser, DbEngine, RedisDep, SettingsDep
+from contest_pipelines.api.schemas import ErrorBody, RateLimited, SyncBody, SyncQueued, SyncStatus
+from contest_pipelines.db import sync_queue
+from contest_pipelines.db.tables import sync_requests
+
+router = APIRouter(prefix="/api/contests", tags=["sync"])
+
+
+@router.post(
+    "/sync",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=SyncQueued,
+    responses={401: {"model": ErrorBody}, 404: {"model": ErrorBody}, 422: {"model": ErrorBody}, 429: {"model": RateLimited}},
+)
+def request_sync(body: SyncBody, user_id: CurrentUser, engine: DbEngine, r: RedisDep, settings: SettingsDep) -> SyncQueued | JSONResponse:
+    """Queue a check of the caller's Codeforces submissions for one problem of a room."""
+    with engine.connect() as conn:
+        ctx = sync_queue.resolve_context(conn, user_id, body.roomId, body.problemId)
+
+    # One atomic step decides the cooldown; a request rejected above never reaches it.
+    cooldown_key = events.rate_limit_key(user_id)
+    if not r.set(cooldown_key, datetime.now(UTC).isoformat(), nx=True, ex=settings.sync_cooldown_seconds):
+        retry_after = max(int(r.ttl(cooldown_key)), 1)
+        return JSONResponse(
+            RateLimited(retryAfter=retry_after).model_dump(), status_code=429, headers={"Retry-After": str(retry_after)}
+        )
+    try:
+        with engine.begin() as conn:
+            request_id, created_at, position = sync_queue.enqueue(conn, ctx)
+    except Exception:
+        r.delete(cooldown_key)  # nothing was queued, so the cooldown must not be spent
+        raise
+
+    pipe = r.pipeline(transaction=True)
+    pipe.hset(
+        events.sync_state_key(ctx.room_id, user_id),
+        mapping={"status": "queued", "position": position, "createdAt": created_at.isoformat(), "requestId": request_id},
+    )
+    events.publish(pipe, user_id, events.SYNC_QUEUED, events.queued_payload(position), maxlen=settings.events_stream_maxlen)
+    pipe.execute()
+    return SyncQueued(requestId=request_id, position=position)
+
+
+@router.get("/sync/{request_id}", response_model=SyncStatus, responses={404: {"model": ErrorBody}})
+def sync_status(request_id: uuid.UUID, user_id: CurrentUser, engine: DbEngine) -> SyncStatus:
+    """The caller's own sync request, as the queue sees it now."""
+    t = sync_requests
+    with engine.connect() as conn:
+        row = conn.execute(sa.select(t).where(t.c.id == str(request_id), t.c.user_id == user_id)).one_or_none()
+    if row is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "no such sync request for this user")
+    return SyncStatus(
+        requestId=row.id, roomId=row.room_id, problemId=row.problem_id, status=row.status, position=row.position,
+        attempts=row.attempts, reason=row.reason, detail=row.detail, createdAt=row.created_at, updatedAt=row.updated_at,
+        nextAttemptAt=row.next_attempt_at if row.status == "queued" else None, finishedAt=row.finished_at,
+    )

@@ -1,0 +1,150 @@
+"""The `contest-pipelines` command: migrate, load, token, api, dev, and operator helpers."""
+
+import json
+import logging
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from contest_pipelines.settings import Settings, dagster_storage_url
+
+app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
+log = logging.getLogger("contest_pipelines")
+
+
+def _settings() -> Settings:
+    return Settings()
+
+
+def _database_url() -> str:
+    url = _settings().database_url
+    if not url:
+        raise typer.BadParameter("DATABASE_URL is not set (or use `contest-pipelines dev`, which starts an embedded one)")
+    return url
+
+
+@app.command()
+def migrate() -> None:
+    """Apply the Alembic migrations to DATABASE_URL."""
+    from contest_pipelines.db.migrate import upgrade
+
+    upgrade(_database_url())
+    typer.echo("migrated to head")
+
+
+@app.command()
+def load(file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="fixture JSON (docs/fixtures.md)")]) -> None:
+    """Upsert players, teams, rooms, problems and members from a fixture file."""
+    from pydantic import ValidationError
+
+    from contest_pipelines.db.engine import get_engine
+    from contest_pipelines.db.loader import Fixture, load_fixture
+
+    try:
+        fixture = Fixture.model_validate_json(file.read_text())
+    except ValidationError as exc:
+        typer.echo(f"{file}: not a valid fixture:\n{exc}", err=True)
+        raise typer.Exit(2) from exc
+    with get_engine(_database_url()).begin() as conn:
+        counts = load_fixture(conn, fixture)
+    typer.echo(json.dumps({"changed": counts}))
+
+
+@app.command()
+def token(user_id: str, admin: Annotated[bool, typer.Option("--admin", help="grant the admin routes")] = False) -> None:
+    """Print a JWT for USER_ID signed with API_JWT_SECRET."""
+    from contest_pipelines.api.auth import issue_token
+
+    typer.echo(issue_token(_settings().api_jwt_secret.get_secret_value(), user_id, admin=admin))
+
+
+@app.command()
+def api(host: str = "127.0.0.1", port: int = 8000) -> None:
+    """Serve the players' HTTP API."""
+    import uvicorn
+
+    uvicorn.run("contest_pipelines.api.main:app", host=host, port=port, log_level="info")
+
+
+@app.command("replay-dead")
+def replay_dead(request_id: Annotated[list[str] | None, typer.Argument(help="ids; all dead requests if none")] = None) -> None:
+    """Put dead sync requests back on the queue with their attempts reset."""
+    from contest_pipelines.db import sync_queue
+    from contest_pipelines.db.engine import get_engine
+
+    with get_engine(_database_url()).begin() as conn:
+        count = sync_queue.replay_dead(conn, request_id or None)
+    typer.echo(f"replayed {count} dead sync requests")
+
+
+@app.command()
+def dev(
+    data_dir: Annotated[Path, typer.Option(help="embedded services' data")] = Path(".data"),
+    dagster_port: int = 3000,
+    api_port: int = 8000,
+) -> None:
+    """Everything on one machine: embedded services if needed, migrations, Dagster UI + daemon, API."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    env = prepare_environment(data_dir)
+    from contest_pipelines.db.migrate import upgrade
+
+    upgrade(env["DATABASE_URL"])
+    processes = [
+        _spawn([sys.executable, "-m", "dagster", "dev", "-w", "workspace.yaml", "-p", str(dagster_port)], env),
+        _spawn([sys.executable, "-m", "uvicorn", "contest_pipelines.api.main:app", "--port", str(api_port)], env),
+    ]
+    typer.echo(f"Dagster UI http://127.0.0.1:{dagster_port}  API http://127.0.0.1:{api_port}  (Ctrl-C stops all)")
+    try:
+        while all(p.poll() is None for p in processes):
+            time.sleep(0.5)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        _stop(processes)
+
+
+def prepare_environment(data_dir: Path) -> dict[str, str]:
+    """The environment `dev` runs with: embedded PostgreSQL/Redis when DATABASE_URL/REDIS_URL are unset."""
+    env = dict(os.environ)
+    if not env.get("DATABASE_URL") or not env.get("REDIS_URL"):
+        from contest_pipelines.embedded import ensure_services
+
+        services = ensure_services(data_dir.resolve())
+        env.setdefault("DATABASE_URL", services.database_url)
+        env.setdefault("REDIS_URL", services.redis_url)
+        env.setdefault("DAGSTER_POSTGRES_URL", services.dagster_postgres_url)
+    if env.get("DAGSTER_POSTGRES_URL"):
+        env["DAGSTER_POSTGRES_URL"] = dagster_storage_url(env["DAGSTER_POSTGRES_URL"])
+    env.setdefault("DAGSTER_HOME", str(Path(".dagster_home").resolve()))
+    from contest_pipelines.instance import write_instance_yaml
+
+    write_instance_yaml(Path(env["DAGSTER_HOME"]), use_postgres=bool(env.get("DAGSTER_POSTGRES_URL")))
+    return env
+
+
+def _spawn(cmd: list[str], env: dict[str, str]) -> subprocess.Popen:
+    return subprocess.Popen(cmd, env=env, start_new_session=True)
+
+
+def _stop(processes: list[subprocess.Popen], grace_seconds: float = 20.0) -> None:
+    """Signal each process group (Dagster's shutdown otherwise waits up to 60 s for its code server)."""
+    for p in processes:
+        if p.poll() is None:
+            os.killpg(p.pid, signal.SIGINT)
+    deadline = time.monotonic() + grace_seconds
+    for p in processes:
+        try:
+            p.wait(timeout=max(deadline - time.monotonic(), 0.1))
+        except subprocess.TimeoutExpired:
+            os.killpg(p.pid, signal.SIGKILL)
+            p.wait()
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,190 @@
+"""The Codeforces API client: the only place in the product that talks to Codeforces.
+
+Discipline (REFERENCE.md, seed 000): at most one call per `min_interval` seconds across every process
+(a Redis key set with NX and a PX expiry marks the last call), and a circuit breaker shared through
+Redis (pybreaker's CircuitRedisStorage) that a 429, a 503 or "Call limit exceeded" opens for
+`circuit_seconds`; while it is open no call is made. Retries are not done here: they belong to the
+durable sync queue, which survives restarts and does not hold a run while waiting.
+"""
+
+import logging
+import time
+from datetime import UTC, datetime, timedelta
+
+import httpx
+import pybreaker
+import redis
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from contest_pipelines.domain.validation_matrix import Submission
+
+log = logging.getLogger(__name__)
+
+PACE_KEY = "cf:pace"
+BREAKER_NAMESPACE = "cf:circuit"
+EXCERPT_CHARS = 200
+
+
+class CodeforcesError(Exception):
+    """Base class of every failure the client reports."""
+
+
+class CodeforcesUnavailable(CodeforcesError):
+    """Transient: 5xx, timeout, connection error or an unparseable body. Retry later."""
+
+
+class CodeforcesRateLimited(CodeforcesUnavailable):
+    """HTTP 429 / 503 or "Call limit exceeded": opens the shared circuit."""
+
+
+class CodeforcesCircuitOpen(CodeforcesError):
+    """The shared circuit is open; no call was made."""
+
+    def __init__(self, until: datetime | None):
+        super().__init__(f"Codeforces circuit open until {until:%H:%M:%S}" if until else "Codeforces circuit open")
+        self.until = until
+
+
+class HandleNotFound(CodeforcesError):
+    """Codeforces says the handle does not exist or is malformed; retrying cannot help."""
+
+
+class CodeforcesRequestError(CodeforcesError):
+    """Any other FAILED answer: the request itself is wrong."""
+
+
+class _Member(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    handle: str
+
+
+class _Author(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    members: list[_Member]
+
+
+class _Problem(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    contestId: int | None = None
+    index: str
+
+
+class _Submission(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    id: int
+    creationTimeSeconds: int
+    problem: _Problem
+    author: _Author
+    verdict: str | None = None
+
+    def to_domain(self) -> Submission:
+        return Submission(
+            id=self.id,
+            creation_time=self.creationTimeSeconds,
+            problem_contest_id=self.problem.contestId,
+            problem_index=self.problem.index,
+            verdict=self.verdict,
+            handles=tuple(m.handle for m in self.author.members),
+        )
+
+
+class CodeforcesClient:
+    """Paced, circuit-protected calls to the Codeforces API; counts the calls it makes."""
+
+    def __init__(
+        self,
+        base_url: str,
+        redis_url: str,
+        *,
+        min_interval_seconds: float = 2.0,
+        circuit_seconds: int = 30,
+        timeout_seconds: float = 10.0,
+        transport: httpx.BaseTransport | None = None,
+    ):
+        self._http = httpx.Client(base_url=base_url.rstrip("/") + "/", timeout=timeout_seconds, transport=transport)
+        # pybreaker's Redis storage reads raw bytes.
+        self._redis = redis.Redis.from_url(redis_url, decode_responses=False)
+        self._min_interval_ms = int(min_interval_seconds * 1000)
+        self.circuit_seconds = circuit_seconds
+        self._breaker_storage = pybreaker.CircuitRedisStorage(
+            pybreaker.STATE_CLOSED, self._redis, namespace=BREAKER_NAMESPACE
+        )
+        self._breaker = pybreaker.CircuitBreaker(
+            fail_max=1,
+            reset_timeout=circuit_seconds,
+            exclude=[lambda exc: not isinstance(exc, CodeforcesRateLimited)],
+            state_storage=self._breaker_storage,
+            throw_new_error_on_trip=False,
+            name="codeforces",
+        )
+        self.api_calls = 0
+        self.paced_seconds = 0.0
+
+    def close(self) -> None:
+        self._http.close()
+        self._redis.close()
+
+    def user_status(self, handle: str, count: int = 20) -> list[Submission]:
+        """The handle's `count` most recent submissions, newest first."""
+        result = self._call("user.status", {"handle": handle, "from": 1, "count": count})
+        try:
+            return [_Submission.model_validate(item).to_domain() for item in result]
+        except (ValidationError, TypeError) as exc:
+            log.error("Codeforces user.status returned submissions that do not parse: %s", str(exc)[:EXCERPT_CHARS])
+            raise CodeforcesUnavailable("user.status returned submissions that do not parse") from exc
+
+    def circuit_open_until(self) -> datetime | None:
+        """When the shared circuit closes again, or None if it is closed (or ready for a trial call)."""
+        storage = self._breaker_storage
+        if storage.state != pybreaker.STATE_OPEN or storage.opened_at is None:
+            return None
+        until = storage.opened_at + timedelta(seconds=self.circuit_seconds)
+        return until if until > datetime.now(UTC) else None
+
+    def _call(self, method: str, params: dict) -> object:
+        try:
+            return self._breaker.call(self._paced_get, method, params)
+        except pybreaker.CircuitBreakerError as exc:
+            raise CodeforcesCircuitOpen(self.circuit_open_until()) from exc
+
+    def _wait_for_slot(self) -> None:
+        """Block until this process owns the next shared call slot."""
+        started = time.monotonic()
+        while not self._redis.set(PACE_KEY, b"1", nx=True, px=max(self._min_interval_ms, 1)):
+            remaining_ms = self._redis.pttl(PACE_KEY)
+            time.sleep(max(remaining_ms, 5) / 1000)
+        self.paced_seconds += time.monotonic() - started
+
+    def _paced_get(self, method: str, params: dict) -> object:
+        if self._min_interval_ms:
+            self._wait_for_slot()
+        self.api_calls += 1
+        try:
+            response = self._http.get(method, params=params)
+        except httpx.TimeoutException as exc:
+            raise CodeforcesUnavailable(f"{method} timed out") from exc
+        except httpx.TransportError as exc:
+            raise CodeforcesUnavailable(f"{method} failed to connect: {type(exc).__name__}") from exc
+        return self._parse(method, response)
+
+    def _parse(self, method: str, response: httpx.Response) -> object:
+        if response.status_code in (429, 503):
+            raise CodeforcesRateLimited(f"{method} answered HTTP {response.status_code}")
+        try:
+            body = response.json()
+            status, comment = body["status"], body.get("comment", "")
+        except (ValueError, KeyError, TypeError):
+            log.error(
+                "Codeforces %s returned an unparseable body (HTTP %s): %r",
+                method, response.status_code, response.text[:EXCERPT_CHARS],
+            )
+            raise CodeforcesUnavailable(f"{method} returned an unparseable body (HTTP {response.status_code})") from None
+        if status == "OK" and "result" in body:
+            return body["result"]
+        if "call limit exceeded" in comment.lower():
+            raise CodeforcesRateLimited(f"{method}: {comment}")
+        if response.status_code >= 500:
+            raise CodeforcesUnavailable(f"{method} answered HTTP {response.status_code}: {comment}"[:EXCERPT_CHARS])
+        if "not found" in comment.lower() or "should contain" in comment.lower():
+            raise HandleNotFound(comment)
+        raise CodeforcesRequestError(f"{method}: {comment or 'FAILED without a comment'}")

@@ -1,0 +1,1 @@
+"""PostgreSQL: SQLAlchemy Core tables, the engine factory and Alembic migrations."""

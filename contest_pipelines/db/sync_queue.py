@@ -1,0 +1,220 @@
+"""The durable sync queue in PostgreSQL: enqueue, find due work, claim, and settle each request.
+
+Every state change is a conditional UPDATE on the request's current status, so a request claimed by
+one run cannot be settled by another, and a repeated settlement is a no-op (rowcount 0).
+"""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert
+
+from contest_pipelines.db.tables import detections, players, room_members, room_problems, rooms, sync_requests
+
+r = sync_requests
+
+
+class StaleClaim(Exception):
+    """The request is no longer running under this run (released or settled elsewhere)."""
+
+
+class SyncRequestRejected(Exception):
+    """The request cannot be queued; `status_code` is the HTTP answer the shim gives."""
+
+    def __init__(self, status_code: int, reason: str):
+        super().__init__(reason)
+        self.status_code = status_code
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class SyncContext:
+    room_id: str
+    user_id: str
+    team_id: str | None
+    cf_handle: str
+    problem_id: str
+
+
+@dataclass(frozen=True)
+class ClaimedRequest:
+    id: str
+    room_id: str
+    user_id: str
+    team_id: str | None
+    cf_handle: str
+    problem_id: str
+    attempts: int
+    rechecks: int
+    created_at: datetime
+    revealed_at: datetime
+    ends_at: datetime
+
+
+def resolve_context(conn: sa.Connection, user_id: str, room_id: str, problem_id: str) -> SyncContext:
+    """Handle and team come from the database, never from the request body."""
+    row = conn.execute(
+        sa.select(room_members.c.team_id, players.c.cf_handle, room_problems.c.problem_id)
+        .select_from(room_members.join(players, players.c.user_id == room_members.c.user_id))
+        .outerjoin(
+            room_problems,
+            sa.and_(room_problems.c.room_id == room_members.c.room_id, room_problems.c.problem_id == problem_id),
+        )
+        .where(room_members.c.room_id == room_id, room_members.c.user_id == user_id)
+    ).one_or_none()
+    if row is None:
+        raise SyncRequestRejected(404, f"room {room_id!r} does not exist or you are not a member of it")
+    if row.problem_id is None:
+        raise SyncRequestRejected(422, f"problem {problem_id!r} is not part of room {room_id!r}")
+    if not row.cf_handle:
+        raise SyncRequestRejected(422, "your profile has no Codeforces handle; link one before syncing")
+    return SyncContext(room_id, user_id, row.team_id, row.cf_handle, problem_id)
+
+
+def enqueue(conn: sa.Connection, ctx: SyncContext) -> tuple[str, datetime, int]:
+    """Insert a queued request; returns (id, created_at, position in the queue, 1-based)."""
+    row = conn.execute(
+        r.insert()
+        .values(room_id=ctx.room_id, user_id=ctx.user_id, team_id=ctx.team_id, cf_handle=ctx.cf_handle, problem_id=ctx.problem_id)
+        .returning(r.c.id, r.c.created_at)
+    ).one()
+    ahead = conn.execute(
+        sa.select(sa.func.count())
+        .select_from(r)
+        .where(r.c.status.in_(("queued", "running")), r.c.created_at < row.created_at)
+    ).scalar_one()
+    position = ahead + 1
+    conn.execute(r.update().where(r.c.id == row.id).values(position=position))
+    return row.id, row.created_at, position
+
+
+def due_requests(conn: sa.Connection, limit: int) -> list[tuple[str, int]]:
+    """(id, generation) of queued requests whose next attempt time has come, oldest first."""
+    rows = conn.execute(
+        sa.select(r.c.id, r.c.generation)
+        .where(r.c.status == "queued", r.c.next_attempt_at <= sa.func.now())
+        .order_by(r.c.next_attempt_at, r.c.created_at)
+        .limit(limit)
+    )
+    return [(row.id, row.generation) for row in rows]
+
+
+def next_due_at(conn: sa.Connection) -> datetime | None:
+    return conn.execute(sa.select(sa.func.min(r.c.next_attempt_at)).where(r.c.status == "queued")).scalar_one()
+
+
+def claim(conn: sa.Connection, ids: list[str], run_id: str) -> list[ClaimedRequest]:
+    """Move due queued requests to running for this run; rows another run holds are skipped."""
+    if not ids:
+        return []
+    lockable = (
+        sa.select(r.c.id)
+        .where(
+            r.c.id.in_(ids),
+            sa.or_(
+                sa.and_(r.c.status == "queued", r.c.next_attempt_at <= sa.func.now()),
+                # A retried op of the same run picks up what it had claimed before it failed.
+                sa.and_(r.c.status == "running", r.c.dagster_run_id == run_id),
+            ),
+        )
+        .with_for_update(skip_locked=True)
+        .scalar_subquery()
+    )
+    claimed = (
+        r.update()
+        .where(r.c.id.in_(lockable))
+        .values(status="running", dagster_run_id=run_id, updated_at=sa.func.now())
+        .returning(r.c.id)
+        .cte("claimed")
+    )
+    rows = conn.execute(
+        sa.select(
+            r.c.id, r.c.room_id, r.c.user_id, r.c.team_id, r.c.cf_handle, r.c.problem_id, r.c.attempts,
+            r.c.rechecks, r.c.created_at, room_problems.c.revealed_at, rooms.c.ends_at,
+        )
+        .select_from(
+            claimed.join(r, r.c.id == claimed.c.id)
+            .join(rooms, rooms.c.room_id == r.c.room_id)
+            .join(room_problems, sa.and_(room_problems.c.room_id == r.c.room_id, room_problems.c.problem_id == r.c.problem_id))
+        )
+        .order_by(r.c.created_at)
+    )
+    return [ClaimedRequest(**row._mapping) for row in rows]
+
+
+def _settle(conn: sa.Connection, request_id: str, run_id: str, **values) -> bool:
+    result = conn.execute(
+        r.update()
+        .where(r.c.id == request_id, r.c.status == "running", r.c.dagster_run_id == run_id)
+        .values(updated_at=sa.func.now(), **values)
+    )
+    return result.rowcount == 1
+
+
+def record_detection(conn: sa.Connection, req: ClaimedRequest, run_id: str, submission_id: int, created: int, raw: dict) -> dict | None:
+    """Credit the solve and close the request; the caller holds the transaction around both.
+
+    Returns the detection row credited to this player for this problem (new, or the one an earlier
+    request already wrote), or None when the submission is already credited to someone else in the room.
+    """
+    inserted = conn.execute(
+        insert(detections)
+        .values(
+            room_id=req.room_id, user_id=req.user_id, team_id=req.team_id, problem_id=req.problem_id,
+            cf_submission_id=submission_id, cf_timestamp=created, request_id=req.id, raw=raw,
+        )
+        .on_conflict_do_nothing()
+        .returning(*detections.c)
+    ).one_or_none()
+    existing = inserted or conn.execute(
+        sa.select(*detections.c).where(
+            detections.c.room_id == req.room_id, detections.c.user_id == req.user_id,
+            detections.c.problem_id == req.problem_id,
+        )
+    ).one_or_none()
+    if existing is None:
+        return None
+    if not _settle(conn, req.id, run_id, status="detected", reason=None, detail=None, finished_at=sa.func.now()):
+        raise StaleClaim(req.id)
+    return dict(existing._mapping)
+
+
+def mark_failed(conn: sa.Connection, req: ClaimedRequest, run_id: str, *, status: str, reason: str, detail: str, attempts: int | None = None) -> bool:
+    values = {"status": status, "reason": reason, "detail": detail, "finished_at": sa.func.now()}
+    if attempts is not None:
+        values["attempts"] = attempts
+    return _settle(conn, req.id, run_id, **values)
+
+
+def requeue(conn: sa.Connection, req: ClaimedRequest, run_id: str, *, delay_seconds: float, attempts: int, rechecks: int, detail: str) -> bool:
+    """Back to the queue for a later attempt; a new generation gives the sensor a fresh run key."""
+    return _settle(
+        conn, req.id, run_id, status="queued", attempts=attempts, rechecks=rechecks, detail=detail,
+        generation=r.c.generation + 1, dagster_run_id=None,
+        next_attempt_at=sa.func.now() + sa.func.make_interval(0, 0, 0, 0, 0, 0, delay_seconds),
+    )
+
+
+def release_run(conn: sa.Connection, run_id: str) -> int:
+    """Requests a dead run left `running` go back to the queue without using an attempt."""
+    result = conn.execute(
+        r.update()
+        .where(r.c.status == "running", r.c.dagster_run_id == run_id)
+        .values(status="queued", dagster_run_id=None, generation=r.c.generation + 1, next_attempt_at=sa.func.now(), updated_at=sa.func.now())
+    )
+    return result.rowcount
+
+
+def replay_dead(conn: sa.Connection, request_ids: list[str] | None = None) -> int:
+    """Operator action: dead requests go back to the queue with their attempts reset."""
+    where = [r.c.status == "dead"]
+    if request_ids:
+        where.append(r.c.id.in_(request_ids))
+    result = conn.execute(
+        r.update().where(*where).values(
+            status="queued", attempts=0, generation=r.c.generation + 1, dagster_run_id=None, reason=None,
+            finished_at=None, next_attempt_at=sa.func.now(), updated_at=sa.func.now(),
+        )
+    )
+    return result.rowcount

@@ -1,0 +1,40 @@
+"""The code location: every asset, job, sensor, schedule and resource, listed explicitly."""
+
+import dagster as dg
+
+from contest_pipelines.jobs.cf_sync_job import cf_sync_job
+from contest_pipelines.resources import CodeforcesResource, RedisResource, SyncQueueResource
+from contest_pipelines.sensors.sync_request_sensor import sync_request_sensor
+from contest_pipelines.sensors.sync_run_failure_sensor import sync_run_failure_sensor
+from contest_pipelines.settings import Settings
+
+
+def build_resources(settings: Settings) -> dict:
+    """Connection strings are read at run time through EnvVar (hidden in the UI); tunables at load time."""
+    return {
+        "sync_queue": SyncQueueResource(
+            database_url=dg.EnvVar("DATABASE_URL"),
+            retry_base_seconds=settings.sync_retry_base_seconds,
+            max_attempts=settings.sync_max_attempts,
+            recheck_seconds=settings.sync_recheck_seconds,
+            deadline_seconds=settings.sync_deadline_seconds,
+            batch_size=settings.sync_batch_size,
+        ),
+        "redis": RedisResource(redis_url=dg.EnvVar("REDIS_URL")),
+        "codeforces": CodeforcesResource(
+            base_url=settings.codeforces_api_url,
+            redis_url=dg.EnvVar("REDIS_URL"),
+            min_interval_seconds=settings.codeforces_min_interval_seconds,
+            circuit_seconds=settings.codeforces_circuit_seconds,
+            timeout_seconds=settings.codeforces_timeout_seconds,
+        ),
+    }
+
+
+@dg.definitions
+def defs() -> dg.Definitions:
+    return dg.Definitions(
+        jobs=[cf_sync_job],
+        sensors=[sync_request_sensor, sync_run_failure_sensor],
+        resources=build_resources(Settings()),
+    )

@@ -1,0 +1,1 @@
+"""Op-based jobs: work that is not an asset materialisation (e.g. draining the sync queue)."""

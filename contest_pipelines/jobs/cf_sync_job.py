@@ -1,0 +1,51 @@
+"""`cf_sync_job`: verifies a batch of queued sync requests against Codeforces."""
+
+import time
+
+import dagster as dg
+
+from contest_pipelines.jobs.sync_worker import Policy, SyncWorker
+from contest_pipelines.resources import CodeforcesResource, RedisResource, SyncQueueResource
+
+
+class SyncBatchConfig(dg.Config):
+    request_ids: list[str]
+
+
+@dg.op(
+    retry_policy=dg.RetryPolicy(max_retries=2, delay=5, backoff=dg.Backoff.EXPONENTIAL),
+    tags={"kind": "codeforces"},
+)
+def process_sync_requests(
+    context: dg.OpExecutionContext,
+    config: SyncBatchConfig,
+    sync_queue: SyncQueueResource,
+    redis: RedisResource,
+    codeforces: CodeforcesResource,
+) -> dg.Output[dict]:
+    """Claims the batch, calls user.status once per distinct handle, and settles every request."""
+    started = time.monotonic()
+    policy = Policy(
+        retry_base_seconds=sync_queue.retry_base_seconds,
+        max_attempts=sync_queue.max_attempts,
+        recheck_seconds=sync_queue.recheck_seconds,
+        deadline_seconds=sync_queue.deadline_seconds,
+    )
+    cf = codeforces.client()
+    try:
+        worker = SyncWorker(sync_queue.engine(), redis.client(), cf, policy, context.log)
+        report = worker.process(config.request_ids, context.run_id)
+    finally:
+        cf.close()
+    metadata = {**report.as_metadata(), "duration_seconds": round(time.monotonic() - started, 3)}
+    context.log.info(f"sync batch: {metadata}")
+    return dg.Output(metadata, metadata=metadata)
+
+
+@dg.job(
+    executor_def=dg.in_process_executor,
+    description="Verify queued player sync requests against Codeforces (launched by sync_request_sensor).",
+    tags={"pipeline": "player_sync"},
+)
+def cf_sync_job():
+    process_sync_requests()

@@ -1,0 +1,183 @@
+"""Drains a batch of sync requests: one `user.status` call per distinct handle, the validation matrix
+for each request, and the request's settlement (PostgreSQL first, then events on Redis)."""
+
+import logging
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import redis
+import sqlalchemy as sa
+
+from contest_pipelines import events
+from contest_pipelines.clients.codeforces import (
+    CodeforcesCircuitOpen,
+    CodeforcesClient,
+    CodeforcesError,
+    CodeforcesRateLimited,
+    CodeforcesRequestError,
+    CodeforcesUnavailable,
+    HandleNotFound,
+)
+from contest_pipelines.db import sync_queue
+from contest_pipelines.db.sync_queue import ClaimedRequest, StaleClaim
+from contest_pipelines.domain import backoff
+from contest_pipelines.domain.validation_matrix import Detected, Pending, Rejected, Submission, Target, evaluate
+
+# Only replace the player's sync hash if it still describes this request (a newer sync may own it).
+_SET_STATE_IF_OWNER = """
+if redis.call('HGET', KEYS[1], 'requestId') == ARGV[1] then
+  redis.call('HSET', KEYS[1], 'status', ARGV[2], 'updatedAt', ARGV[3])
+  return 1
+end
+return 0
+"""
+
+
+@dataclass(frozen=True)
+class Policy:
+    retry_base_seconds: float = 5.0
+    max_attempts: int = 4
+    recheck_seconds: float = 5.0
+    deadline_seconds: float = 900.0
+    stream_maxlen: int = events.DEFAULT_STREAM_MAXLEN
+
+
+@dataclass
+class BatchReport:
+    requests: int = 0
+    handles: int = 0
+    api_calls: int = 0
+    paced_seconds: float = 0.0
+    outcomes: Counter = field(default_factory=Counter)
+
+    def as_metadata(self) -> dict:
+        return {
+            "requests": self.requests,
+            "handles": self.handles,
+            "api_calls": self.api_calls,
+            "paced_seconds": round(self.paced_seconds, 3),
+            **{f"outcome_{name}": count for name, count in sorted(self.outcomes.items())},
+        }
+
+
+class SyncWorker:
+    def __init__(self, engine: sa.Engine, redis_client: redis.Redis, cf: CodeforcesClient, policy: Policy, log: logging.Logger):
+        self.engine, self.redis, self.cf, self.policy, self.log = engine, redis_client, cf, policy, log
+        self._set_state = redis_client.register_script(_SET_STATE_IF_OWNER)
+
+    def process(self, request_ids: list[str], run_id: str) -> BatchReport:
+        with self.engine.begin() as conn:
+            claimed = sync_queue.claim(conn, request_ids, run_id)
+        report = BatchReport(requests=len(claimed))
+        by_handle: dict[str, list[ClaimedRequest]] = defaultdict(list)
+        for req in claimed:
+            by_handle[req.cf_handle.casefold()].append(req)
+            self._publish_state(req, "running")
+        report.handles = len(by_handle)
+        for requests in by_handle.values():
+            for req, outcome in self._process_handle(requests, run_id):
+                report.outcomes[outcome] += 1
+        report.api_calls, report.paced_seconds = self.cf.api_calls, self.cf.paced_seconds
+        return report
+
+    def _process_handle(self, requests: list[ClaimedRequest], run_id: str):
+        handle = requests[0].cf_handle
+        try:
+            submissions = self.cf.user_status(handle, count=20)
+        except (HandleNotFound, CodeforcesRequestError) as exc:
+            return [(req, self._fail(req, run_id, verdict="invalid", detail=str(exc))) for req in requests]
+        except (CodeforcesCircuitOpen, CodeforcesRateLimited) as exc:
+            # Rate limiting is not the request's fault: it waits for the circuit without using an attempt.
+            until = getattr(exc, "until", None)
+            delay = (until - datetime.now(UTC)).total_seconds() if until else self.cf.circuit_seconds
+            return [(req, self._retry(req, run_id, delay, req.attempts, str(exc))) for req in requests]
+        except CodeforcesUnavailable as exc:
+            return [(req, self._retry_after_error(req, run_id, str(exc))) for req in requests]
+        except CodeforcesError as exc:  # a new kind of client error: fail loudly but keep the request
+            self.log.error("unexpected Codeforces error for %s: %s", handle, exc)
+            return [(req, self._retry_after_error(req, run_id, str(exc))) for req in requests]
+        return [(req, self._decide(req, run_id, submissions)) for req in requests]
+
+    def _decide(self, req: ClaimedRequest, run_id: str, submissions: list[Submission]) -> str:
+        target = Target(req.problem_id, req.cf_handle, req.revealed_at.timestamp(), req.ends_at.timestamp())
+        outcome = evaluate(submissions, target)
+        if isinstance(outcome, Detected):
+            return self._detect(req, run_id, outcome.submission)
+        if isinstance(outcome, Pending):
+            detail = f"submission {outcome.submission.id} is still being judged"
+            if self._past_deadline(req):
+                return self._dead(req, run_id, req.attempts, f"{detail} after {self.policy.deadline_seconds:.0f} s")
+            return self._requeue(req, run_id, self.policy.recheck_seconds, req.attempts, req.rechecks + 1, detail, "pending")
+        assert isinstance(outcome, Rejected)
+        return self._fail(req, run_id, verdict=outcome.verdict, detail=outcome.detail)
+
+    def _detect(self, req: ClaimedRequest, run_id: str, sub: Submission) -> str:
+        raw = {"id": sub.id, "creationTimeSeconds": sub.creation_time, "verdict": sub.verdict, "handles": list(sub.handles)}
+        try:
+            with self.engine.begin() as conn:
+                row = sync_queue.record_detection(conn, req, run_id, sub.id, sub.creation_time, raw)
+        except StaleClaim:
+            self.log.warning("request %s was released from run %s before it settled; left to its new owner", req.id, run_id)
+            return "stale"
+        if row is None:
+            return self._fail(req, run_id, verdict="invalid", detail=f"submission {sub.id} is already credited to another player in this room")
+        payload = events.detected_payload(
+            room_id=row["room_id"], user_id=row["user_id"], team_id=row["team_id"], problem_id=row["problem_id"],
+            cf_submission_id=row["cf_submission_id"], cf_timestamp=row["cf_timestamp"], points_awarded=row["points_awarded"],
+        )
+        self._emit(req, "detected", events.SYNC_DETECTED, payload)
+        return "detected"
+
+    def _fail(self, req: ClaimedRequest, run_id: str, *, verdict: str, detail: str) -> str:
+        with self.engine.begin() as conn:
+            settled = sync_queue.mark_failed(conn, req, run_id, status="failed", reason=verdict, detail=detail)
+        if settled:
+            self._emit(req, "failed", events.SYNC_FAILED, events.failed_payload(verdict=verdict, detail=detail))
+        return f"failed_{verdict}"
+
+    def _dead(self, req: ClaimedRequest, run_id: str, attempts: int, detail: str) -> str:
+        with self.engine.begin() as conn:
+            settled = sync_queue.mark_failed(
+                conn, req, run_id, status="dead", reason=events.REASON_CF_UNAVAILABLE, detail=detail, attempts=attempts
+            )
+        if settled:
+            payload = events.failed_payload(reason=events.REASON_CF_UNAVAILABLE, detail=detail)
+            self._emit(req, "dead", events.SYNC_FAILED, payload)
+        return "dead"
+
+    def _retry_after_error(self, req: ClaimedRequest, run_id: str, detail: str) -> str:
+        attempts = req.attempts + 1
+        if backoff.exhausted(attempts, self.policy.max_attempts) or self._past_deadline(req):
+            return self._dead(req, run_id, attempts, f"{detail} (attempt {attempts} of {self.policy.max_attempts})")
+        delay = backoff.retry_delay(attempts, self.policy.retry_base_seconds)
+        return self._requeue(req, run_id, delay, attempts, req.rechecks, detail, "retry")
+
+    def _retry(self, req: ClaimedRequest, run_id: str, delay: float, attempts: int, detail: str) -> str:
+        if self._past_deadline(req):
+            return self._dead(req, run_id, attempts, f"{detail}; gave up after {self.policy.deadline_seconds:.0f} s")
+        return self._requeue(req, run_id, max(delay, 0.0), attempts, req.rechecks, detail, "rate_limited")
+
+    def _requeue(self, req: ClaimedRequest, run_id: str, delay: float, attempts: int, rechecks: int, detail: str, outcome: str) -> str:
+        with self.engine.begin() as conn:
+            sync_queue.requeue(conn, req, run_id, delay_seconds=delay, attempts=attempts, rechecks=rechecks, detail=detail)
+        self._publish_state(req, "queued")
+        return outcome
+
+    def _past_deadline(self, req: ClaimedRequest) -> bool:
+        return (datetime.now(UTC) - req.created_at).total_seconds() >= self.policy.deadline_seconds
+
+    def _emit(self, req: ClaimedRequest, status: str, event_type: str, payload: dict) -> None:
+        """Redis after the commit: PostgreSQL holds the outcome even if this publish is lost."""
+        try:
+            events.publish(self.redis, req.user_id, event_type, payload, maxlen=self.policy.stream_maxlen)
+            self._publish_state(req, status)
+        except redis.RedisError as exc:
+            self.log.warning("could not publish %s for request %s: %s", event_type, req.id, exc)
+
+    def _publish_state(self, req: ClaimedRequest, status: str) -> None:
+        try:
+            key = events.sync_state_key(req.room_id, req.user_id)
+            self._set_state(keys=[key], args=[req.id, status, datetime.now(UTC).isoformat()])
+        except redis.RedisError as exc:
+            self.log.warning("could not update %s: %s", events.sync_state_key(req.room_id, req.user_id), exc)

@@ -1,0 +1,34 @@
+"""Codeforces resource: builds the paced, circuit-protected client for a run or a sensor tick."""
+
+from datetime import datetime
+
+import dagster as dg
+
+from contest_pipelines.clients.codeforces import CodeforcesClient
+from contest_pipelines.settings import REAL_CODEFORCES_API_URL
+
+
+class CodeforcesResource(dg.ConfigurableResource):
+    """Codeforces API access shared across processes through Redis (pacing and circuit breaker)."""
+
+    base_url: str = REAL_CODEFORCES_API_URL
+    redis_url: str
+    min_interval_seconds: float = 2.0
+    circuit_seconds: int = 30
+    timeout_seconds: float = 10.0
+
+    def client(self) -> CodeforcesClient:
+        return CodeforcesClient(
+            self.base_url,
+            self.redis_url,
+            min_interval_seconds=self.min_interval_seconds,
+            circuit_seconds=self.circuit_seconds,
+            timeout_seconds=self.timeout_seconds,
+        )
+
+    def circuit_open_until(self) -> datetime | None:
+        client = self.client()
+        try:
+            return client.circuit_open_until()
+        finally:
+            client.close()

@@ -1,0 +1,13 @@
+"""Redis resource: event streams, sync-state hashes and (later) scoreboard projections."""
+
+import dagster as dg
+import redis
+
+
+class RedisResource(dg.ConfigurableResource):
+    """A Redis connection pool; Redis holds only what can be lost or rebuilt."""
+
+    redis_url: str
+
+    def client(self) -> redis.Redis:
+        return redis.Redis.from_url(self.redis_url, decode_responses=True)

@@ -1,0 +1,18 @@
+"""`sync_run_failure_sensor`: returns the requests of a failed `cf_sync_job` run to the queue."""
+
+import dagster as dg
+
+from contest_pipelines.db import sync_queue as queue
+from contest_pipelines.jobs.cf_sync_job import cf_sync_job
+from contest_pipelines.resources import SyncQueueResource
+
+
+@dg.run_failure_sensor(
+    monitored_jobs=[cf_sync_job],
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="Requests left running by a failed or crashed cf_sync_job run go back to the queue.",
+)
+def sync_run_failure_sensor(context: dg.RunFailureSensorContext, sync_queue: SyncQueueResource) -> None:
+    with sync_queue.engine().begin() as conn:
+        released = queue.release_run(conn, context.dagster_run.run_id)
+    context.log.info(f"released {released} requests of failed run {context.dagster_run.run_id}")

@@ -1,0 +1,62 @@
+"""Every environment variable the product reads, with its default, in one pydantic-settings object."""
+
+from functools import lru_cache
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+REAL_CODEFORCES_API_URL = "https://codeforces.com/api"
+
+
+def sqlalchemy_url(url: str) -> str:
+    """Accept the plain `postgresql://` form and pin SQLAlchemy to psycopg 3."""
+    for prefix in ("postgresql+psycopg2://", "postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def dagster_storage_url(url: str) -> str:
+    """Dagster's storage must use psycopg2: with psycopg 3 its NOTIFY statements fail to launch runs."""
+    for prefix in ("postgresql+psycopg://", "postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg2://" + url[len(prefix) :]
+    return url
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+
+    database_url: str | None = None
+    redis_url: str | None = None
+    codeforces_api_url: str = REAL_CODEFORCES_API_URL
+    game_platform_api_url: str | None = None
+    game_platform_api_token: SecretStr | None = None
+    match_provider_url: str | None = None
+    api_jwt_secret: SecretStr = SecretStr("dev-only-change-me")
+    admin_token: SecretStr = SecretStr("dev-admin-token")
+    dagster_home: str | None = None
+    dagster_postgres_url: str | None = None
+
+    # Codeforces discipline (seed 000); tests shrink these, production keeps the defaults.
+    codeforces_min_interval_seconds: float = Field(2.0, ge=0)
+    codeforces_circuit_seconds: int = Field(30, ge=1)
+    codeforces_timeout_seconds: float = Field(10.0, gt=0)
+    sync_retry_base_seconds: float = Field(5.0, ge=0)
+    sync_max_attempts: int = Field(4, ge=1)
+    sync_deadline_seconds: float = Field(900.0, gt=0)
+    sync_batch_size: int = Field(200, ge=1)
+    sync_recheck_seconds: float = Field(5.0, ge=0)
+    sync_cooldown_seconds: int = Field(60, ge=1)
+    events_stream_maxlen: int = Field(1000, ge=10)
+
+    @property
+    def sqlalchemy_database_url(self) -> str:
+        if not self.database_url:
+            raise RuntimeError("DATABASE_URL is not set (run through `contest-pipelines dev` for the embedded default)")
+        return sqlalchemy_url(self.database_url)
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,838 @@
+"""A realistic fake of the Codeforces API, served over real TCP.
+
+``FakeCodeforces`` runs a threaded HTTP server (stdlib ``ThreadingHTTPServer``,
+one thread per connection, HTTP/1.1 keep-alive) in a daemon thread, so tests
+and benchmarks in any process can call it with httpx exactly like
+``https://codeforces.com/api``::
+
+    with FakeCodeforces() as cf:
+        cf.add_submission("tourist", "1843A", "OK")
+        cf.add_submission(["alice", "bob"], "1850D2", None, team_name="ab")  # in queue
+        cf.inject("http503", times=2, method="user.status")
+        httpx.get(f"{cf.base_url}/user.status", params={"handle": "tourist"})
+
+Implemented API methods (GET ``/api/<method>``):
+
+* ``user.status?handle=&from=&count=`` - the user's submissions, newest first.
+* ``user.info?handles=a;b`` - user objects in the requested order.
+* ``contest.status?contestId=&handle=&from=&count=`` - a contest's submissions.
+* ``problemset.recentStatus?count=&problemsetName=`` - global newest first.
+
+Response shapes follow codeforces.com/apiHelp: ``{"status": "OK", "result": ...}``
+with HTTP 200, or ``{"status": "FAILED", "comment": "field: message"}`` with
+HTTP 400 for bad parameters, compact JSON, ``Content-Type:
+application/json;charset=UTF-8``, ``Server: nginx``.  Handles are looked up
+case-insensitively and answered in their canonical case.  A submission whose
+verdict is ``None`` (still in the queue) has no ``verdict`` key at all.
+
+Fault injection (``inject``), all served before normal answers, FIFO, and only
+to ``/api/...`` requests:
+
+============  =========================================================================
+fault         what the client sees
+============  =========================================================================
+http503       HTTP 503, nginx's HTML "503 Service Temporarily Unavailable" page
+http429       HTTP 429, ``{"status":"FAILED","comment":"Call limit exceeded"}``
+call_limit    HTTP 503, ``{"status":"FAILED","comment":"Call limit exceeded"}`` (JSON).
+              This is what codeforces.com sends when its rate limit trips (apiHelp
+              documents only the FAILED body; community clients key their back-off
+              on HTTP 503), so a client must not assume every 503 is HTML.
+timeout       nothing for ``timeout_delay`` seconds (default 15), then the normal
+              answer; other requests are served meanwhile.
+garbage       HTTP 200, ``text/html``, a truncated page that is not JSON.
+http500       HTTP 500, nginx's HTML "500 Internal Server Error" page
+disconnect    the connection is closed without any response (extra, not in the brief)
+============  =========================================================================
+
+Every ``/api`` request is logged as a ``Call`` (``status`` is the HTTP status
+sent, 0 when none was sent).  Admin endpoints (not logged) let another process
+drive the fake; see ``_handle_admin``.  Run as a separate process with::
+
+    python -m tests.fakes.codeforces --port 0 --state state.json
+
+which prints ``READY http://127.0.0.1:PORT/api`` once it is listening.
+"""
+
+from __future__ import annotations
+
+import argparse
+import bisect
+import http.client
+import json
+import re
+import signal
+import socket
+import socketserver
+import sys
+import threading
+import time
+import zlib
+from collections import deque
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, Callable
+from urllib.parse import parse_qs, urlsplit
+
+__all__ = ["Call", "FakeCodeforces", "FAULTS", "VERDICTS", "PARTICIPANT_TYPES", "FIRST_SUBMISSION_ID"]
+
+FIRST_SUBMISSION_ID = 220_000_000
+FIRST_PARTICIPANT_ID = 160_000_000
+FIRST_TEAM_ID = 90_000
+PRACTICE_RELATIVE_TIME = 2_147_483_647  # relativeTimeSeconds of practice/manager submissions
+
+FAULTS = frozenset({"http503", "http429", "call_limit", "timeout", "garbage", "http500", "disconnect"})
+VERDICTS = frozenset(
+    {
+        "FAILED", "OK", "PARTIAL", "COMPILATION_ERROR", "RUNTIME_ERROR", "WRONG_ANSWER",
+        "PRESENTATION_ERROR", "TIME_LIMIT_EXCEEDED", "MEMORY_LIMIT_EXCEEDED",
+        "IDLENESS_LIMIT_EXCEEDED", "SECURITY_VIOLATED", "CRASHED", "INPUT_PREPARATION_CRASHED",
+        "CHALLENGED", "SKIPPED", "TESTING", "REJECTED",
+    }
+)  # fmt: skip
+PARTICIPANT_TYPES = frozenset({"CONTESTANT", "PRACTICE", "VIRTUAL", "MANAGER", "OUT_OF_COMPETITION"})
+IMPLEMENTED_METHODS = ("user.status", "user.info", "contest.status", "problemset.recentStatus")
+# Real methods this fake does not serve: answered with HTTP 501 so a missing feature is obvious.
+_REAL_UNIMPLEMENTED = frozenset(
+    {
+        "blogEntry.comments", "blogEntry.view", "contest.hacks", "contest.list",
+        "contest.ratingChanges", "contest.standings", "problemset.problems", "recentActions",
+        "user.blogEntries", "user.friends", "user.ratedList", "user.rating",
+    }
+)  # fmt: skip
+
+HANDLE_RE = re.compile(r"^[A-Za-z0-9_.\-]+$")
+_CONTEST_PROBLEM_RE = re.compile(r"^(\d+)([A-Za-z][A-Za-z0-9]*)$")  # "1843A", "1850D2"
+_PROBLEMSET_PROBLEM_RE = re.compile(r"^([a-z][a-z0-9]*)/([A-Za-z0-9]+)$")  # "acmsguru/100"
+_BAD_HANDLE = "Field should contain only Latin letters, digits, underscore or dash characters"
+
+JSON_CONTENT_TYPE = "application/json;charset=UTF-8"
+_NGINX_PAGE = (
+    "<html>\r\n<head><title>{0}</title></head>\r\n<body>\r\n"
+    "<center><h1>{0}</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n"
+)
+_GARBAGE_BODY = "<html><body>Codeforces is temporarily unavailable"
+_CALL_LIMIT = {"status": "FAILED", "comment": "Call limit exceeded"}
+
+_PROBLEM_NAMES = (
+    "Tenzing and Tsondu", "Sasha and Array Coloring", "Boxes and Balls", "Monsters (easy version)",
+    "Binary String Sorting", "Balanced Substrings", "Yet Another Permutation Problem",
+    "Two Arrays", "Vlad and the Best of Five", "Counting Rhyme", "Lunar New Year and Cross Counting",
+    "Tree XOR",
+)  # fmt: skip
+_TAGS = (
+    "implementation", "math", "greedy", "dp", "brute force", "constructive algorithms",
+    "sortings", "binary search", "graphs", "strings", "number theory", "data structures",
+)  # fmt: skip
+_RANKS = (
+    (3000, "legendary grandmaster"), (2600, "international grandmaster"), (2400, "grandmaster"),
+    (2300, "international master"), (2100, "master"), (1900, "candidate master"),
+    (1600, "expert"), (1400, "specialist"), (1200, "pupil"), (-10**9, "newbie"),
+)  # fmt: skip
+
+
+def rank_for(rating: int) -> str:
+    """Codeforces rank title for a rating ("newbie" ... "legendary grandmaster")."""
+    return next(title for floor, title in _RANKS if rating >= floor)
+
+
+@dataclass(frozen=True)
+class Call:
+    """One ``/api/<method>`` request as the fake saw it.
+
+    ``params`` holds the first value of each query parameter, ``at`` is the
+    arrival ``time.time()``, ``status`` the HTTP status sent (0 when the
+    connection was dropped without a response) and ``fault`` the injected
+    fault that shaped the answer, if any.
+    """
+
+    method: str
+    params: dict[str, str]
+    at: float
+    status: int
+    fault: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"method": self.method, "params": dict(self.params), "at": self.at,
+                "status": self.status, "fault": self.fault}  # fmt: skip
+
+
+class _ApiError(Exception):
+    def __init__(self, comment: str, http_status: int = 400) -> None:
+        super().__init__(comment)
+        self.comment = comment
+        self.http_status = http_status
+
+
+@dataclass
+class _Submission:
+    id: int
+    contest_id: int | None
+    problemset: str | None
+    index: str
+    members: tuple[str, ...]  # canonical handles, in order
+    participant_type: str
+    created: int
+    verdict: str | None
+    team_name: str | None
+    language: str
+    json: dict[str, Any] = field(default_factory=dict)  # rendered; replaced (never mutated) on change
+
+    @property
+    def member_keys(self) -> frozenset[str]:
+        return frozenset(m.lower() for m in self.members)
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    block_on_close = False
+    allow_reuse_address = True
+    request_queue_size = 1024
+    fake: FakeCodeforces
+
+    def __init__(self, address: tuple[str, int], fake: FakeCodeforces) -> None:
+        self.fake = fake
+        self._conns: set[socket.socket] = set()
+        self._conns_lock = threading.Lock()
+        super().__init__(address, _Handler)
+
+    def server_bind(self) -> None:
+        # HTTPServer.server_bind calls socket.getfqdn(), which can stall on reverse DNS.
+        socketserver.TCPServer.server_bind(self)
+        host, port = self.server_address[:2]
+        self.server_name, self.server_port = str(host), int(port)
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        with self._conns_lock:
+            self._conns.add(request)
+        super().process_request(request, client_address)
+
+    def shutdown_request(self, request: Any) -> None:
+        with self._conns_lock:
+            self._conns.discard(request)
+        super().shutdown_request(request)
+
+    def close_all_connections(self) -> None:
+        with self._conns_lock:
+            conns = list(self._conns)
+        for conn in conns:
+            try:
+                conn.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        if isinstance(sys.exc_info()[1], OSError):
+            return  # clients hanging up (e.g. after their own timeout) are normal here
+        super().handle_error(request, client_address)
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True
+    server: _Server
+
+    def version_string(self) -> str:
+        return "nginx"
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+        pass
+
+    def do_GET(self) -> None:
+        self.server.fake._handle(self, "GET")
+
+    def do_POST(self) -> None:
+        self.server.fake._handle(self, "POST")
+
+    def do_DELETE(self) -> None:
+        self.server.fake._handle(self, "DELETE")
+
+    def do_PUT(self) -> None:
+        self.server.fake._handle(self, "PUT")
+
+
+def _dumps(obj: Any) -> bytes:
+    return json.dumps(obj, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+class FakeCodeforces:
+    """In-memory Codeforces with a real HTTP front end. All state is guarded by one lock.
+
+    Args:
+        host, port: where to listen; ``port=0`` picks a free port, which is then
+            kept, so ``stop()`` + ``start()`` simulates an outage on the same URL.
+        timeout_delay: seconds a ``"timeout"`` fault holds the response.
+        max_calls: how many recent calls ``calls`` remembers (``None``: all).
+    """
+
+    def __init__(self, host: str = "127.0.0.1", port: int = 0, *, timeout_delay: float = 15.0,
+                 max_calls: int | None = 100_000) -> None:  # fmt: skip
+        self.host = host
+        self.port = port
+        self.timeout_delay = timeout_delay
+        self._lock = threading.RLock()
+        self._stopping = threading.Event()
+        self._server: _Server | None = None
+        self._thread: threading.Thread | None = None
+        self._calls: deque[Call] = deque(maxlen=max_calls)
+        self._methods: dict[str, Callable[[dict[str, str]], Any]] = {
+            "user.status": self._api_user_status,
+            "user.info": self._api_user_info,
+            "contest.status": self._api_contest_status,
+            "problemset.recentStatus": self._api_recent_status,
+        }
+        self._init_state()
+
+    # ------------------------------------------------------------------ lifecycle
+
+    def start(self) -> FakeCodeforces:
+        """Listen and serve in a daemon thread; returns once the server answers."""
+        with self._lock:
+            if self._server is not None:
+                return self
+            self._stopping.clear()
+            server = _Server((self.host, self.port), self)
+            self.port = server.server_address[1]
+            self._server = server
+            self._thread = threading.Thread(
+                target=server.serve_forever, kwargs={"poll_interval": 0.05},
+                name=f"FakeCodeforces:{self.port}", daemon=True,
+            )  # fmt: skip
+            self._thread.start()
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                conn = http.client.HTTPConnection(self._connect_host, self.port, timeout=1)
+                conn.request("GET", "/_admin/health")
+                ok = conn.getresponse().status == 200
+                conn.close()
+                if ok:
+                    return self
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                self.stop()
+                raise RuntimeError(f"FakeCodeforces did not come up on port {self.port}")
+            time.sleep(0.01)
+
+    def stop(self) -> None:
+        """Stop listening, drop open connections and wake pending ``timeout`` faults."""
+        with self._lock:
+            server, thread = self._server, self._thread
+            self._server = self._thread = None
+        if server is None:
+            return
+        self._stopping.set()
+        server.shutdown()
+        server.close_all_connections()
+        server.server_close()
+        if thread is not None:
+            thread.join(timeout=5)
+
+    def __enter__(self) -> FakeCodeforces:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    @property
+    def _connect_host(self) -> str:
+        return "127.0.0.1" if self.host in ("", "0.0.0.0") else ("::1" if self.host == "::" else self.host)
+
+    @property
+    def root_url(self) -> str:
+        """``http://HOST:PORT`` (no trailing slash)."""
+        host = self._connect_host
+        return f"http://[{host}]:{self.port}" if ":" in host else f"http://{host}:{self.port}"
+
+    @property
+    def base_url(self) -> str:
+        """``http://HOST:PORT/api``, the equivalent of ``https://codeforces.com/api``."""
+        return f"{self.root_url}/api"
+
+    # ------------------------------------------------------------------ state
+
+    def _init_state(self) -> None:
+        self._users: dict[str, dict[str, Any]] = {}  # lower handle -> user
+        self._subs: dict[int, _Submission] = {}
+        self._all_ids: list[int] = []  # ascending
+        self._ids_by_user: dict[str, list[int]] = {}  # lower handle -> ascending ids
+        self._ids_by_contest: dict[int, list[int]] = {}
+        self._next_id = FIRST_SUBMISSION_ID
+        self._participants: dict[tuple[Any, ...], int] = {}
+        self._teams: dict[str, int] = {}
+        self._contest_start: dict[int, int] = {}
+        self._virtual_start: dict[int, int] = {}  # participantId -> start
+        self._faults: list[list[Any]] = []  # [fault, remaining, method | None], FIFO
+
+    def reset(self) -> None:
+        """Forget users, submissions, faults and calls; ids restart at ``FIRST_SUBMISSION_ID``."""
+        with self._lock:
+            self._init_state()
+            self._calls.clear()
+
+    def add_user(self, handle: str, rating: int | None = 1500) -> None:
+        """Create (or update the rating of) a user. ``rating=None`` makes an unrated user."""
+        with self._lock:
+            self._ensure_user(handle, rating, update=True)
+
+    def _ensure_user(self, handle: str, rating: int | None = 1500, *, update: bool = False) -> str:
+        if not isinstance(handle, str) or not HANDLE_RE.match(handle):
+            raise ValueError(f"invalid handle {handle!r}: {_BAD_HANDLE}")
+        user = self._users.get(handle.lower())
+        if user is None:
+            now = int(time.time())
+            user = {"handle": handle, "rating": rating, "maxRating": rating,
+                    "registrationTimeSeconds": now - 86_400 * (30 + zlib.crc32(handle.lower().encode()) % 3000),
+                    "lastOnlineTimeSeconds": now}  # fmt: skip
+            self._users[handle.lower()] = user
+        elif update:
+            user["rating"] = rating
+            if rating is not None and (user["maxRating"] is None or rating > user["maxRating"]):
+                user["maxRating"] = rating
+        return user["handle"]
+
+    def add_submission(
+        self,
+        handle: str | list[str],
+        problem: str,
+        verdict: str | None = "OK",
+        *,
+        created: int | None = None,
+        participant_type: str = "PRACTICE",
+        submission_id: int | None = None,
+        team_name: str | None = None,
+        language: str = "GNU C++20 (64)",
+    ) -> dict[str, Any]:
+        """Record a submission and return it as the API will render it.
+
+        ``problem`` is ``"1843A"``/``"1850D2"`` (contestId + index) or
+        ``"acmsguru/100"`` (a problemset problem without contestId). A list of
+        handles (or a ``team_name``) makes a team submission, members in order.
+        Unknown users are created with rating 1500. Ids increase from
+        ``FIRST_SUBMISSION_ID`` unless ``submission_id`` is given (later
+        automatic ids continue above it); ``created`` defaults to now;
+        ``verdict=None`` means "in queue" (no ``verdict`` key). Listings are
+        ordered by id, newest (largest) first, whatever ``created`` says.
+        """
+        handles = [handle] if isinstance(handle, str) else list(handle)
+        if not handles:
+            raise ValueError("a submission needs at least one handle")
+        if participant_type not in PARTICIPANT_TYPES:
+            raise ValueError(f"unknown participant_type {participant_type!r}")
+        _check_verdict(verdict)
+        if m := _CONTEST_PROBLEM_RE.match(problem):
+            contest_id, problemset, index = int(m.group(1)), None, m.group(2).upper()
+        elif m := _PROBLEMSET_PROBLEM_RE.match(problem):
+            contest_id, problemset, index = None, m.group(1), m.group(2).upper()
+            if participant_type != "PRACTICE":
+                raise ValueError("problemset problems only have PRACTICE submissions")
+        else:
+            raise ValueError(f"problem must look like '1843A' or 'acmsguru/100', got {problem!r}")
+        if team_name is not None and not team_name:
+            raise ValueError("team_name must be non-empty")
+        with self._lock:
+            members = tuple(self._ensure_user(h) for h in handles)
+            if len({m.lower() for m in members}) != len(members):
+                raise ValueError(f"duplicate team members {handles!r}")
+            if submission_id is None:
+                sid = self._next_id
+            else:
+                sid = int(submission_id)
+                if sid in self._subs:
+                    raise ValueError(f"submission id {sid} already exists")
+            self._next_id = max(self._next_id, sid + 1)
+            sub = _Submission(
+                id=sid, contest_id=contest_id, problemset=problemset, index=index, members=members,
+                participant_type=participant_type, created=int(time.time()) if created is None else int(created),
+                verdict=verdict, language=language,
+                team_name=team_name if team_name is not None else (None if len(members) == 1 else "-".join(members)),
+            )  # fmt: skip
+            sub.json = self._render(sub)
+            self._subs[sid] = sub
+            bisect.insort(self._all_ids, sid)
+            for key in sub.member_keys:
+                bisect.insort(self._ids_by_user.setdefault(key, []), sid)
+            if contest_id is not None:
+                bisect.insort(self._ids_by_contest.setdefault(contest_id, []), sid)
+            return json.loads(_dumps(sub.json))
+
+    def set_verdict(self, submission_id: int, verdict: str | None) -> None:
+        """Change a submission's verdict (``None``: back in queue); KeyError if unknown."""
+        self._set_verdict(submission_id, verdict)
+
+    def _set_verdict(self, submission_id: int, verdict: str | None) -> dict[str, Any]:
+        _check_verdict(verdict)
+        with self._lock:
+            sub = self._subs.get(int(submission_id))
+            if sub is None:
+                raise KeyError(f"no submission with id {submission_id}")
+            sub.verdict = verdict
+            sub.json = self._render(sub)  # copy-on-write: readers may hold the old dict
+            return sub.json
+
+    def inject(self, fault: str, times: int = 1, method: str | None = None) -> None:
+        """Queue ``fault`` for the next ``times`` API calls (to ``method`` only, if given).
+
+        Faults are served FIFO before normal answers; see the module docstring
+        for what each of ``FAULTS`` looks like on the wire.
+        """
+        if fault not in FAULTS:
+            raise ValueError(f"unknown fault {fault!r}; expected one of {sorted(FAULTS)}")
+        if int(times) < 1:
+            raise ValueError("times must be >= 1")
+        with self._lock:
+            self._faults.append([fault, int(times), method])
+
+    def clear_faults(self) -> None:
+        """Drop all queued faults."""
+        with self._lock:
+            self._faults.clear()
+
+    @property
+    def pending_faults(self) -> list[tuple[str, int, str | None]]:
+        """Queued faults as ``(fault, remaining, method)``."""
+        with self._lock:
+            return [tuple(f) for f in self._faults]  # type: ignore[misc]
+
+    @property
+    def calls(self) -> list[Call]:
+        """Snapshot of the API calls in arrival order."""
+        with self._lock:
+            return list(self._calls)
+
+    def calls_for(self, method: str) -> list[Call]:
+        """Snapshot of the calls to one API method, e.g. ``"user.status"``."""
+        with self._lock:
+            return [c for c in self._calls if c.method == method]
+
+    # ------------------------------------------------------------------ rendering
+
+    def _render(self, sub: _Submission) -> dict[str, Any]:
+        key = f"{sub.contest_id or sub.problemset}{sub.index}"
+        seed = zlib.crc32(key.encode())
+        problem: dict[str, Any] = {}
+        if sub.contest_id is not None:
+            problem["contestId"] = sub.contest_id
+        else:
+            problem["problemsetName"] = sub.problemset
+        problem["index"] = sub.index
+        problem["name"] = _PROBLEM_NAMES[seed % len(_PROBLEM_NAMES)]
+        problem["type"] = "PROGRAMMING"
+        ordinal = ord(sub.index[0]) - ord("A") if sub.index[0].isalpha() else 0
+        if sub.contest_id is not None and zlib.crc32(f"points{sub.contest_id}".encode()) % 2 == 0:
+            problem["points"] = float(500 * (ordinal + 1) + (250 if sub.index[1:] == "2" else 0))
+        if seed % 7:
+            problem["rating"] = min(3500, 800 + 100 * (2 * ordinal + seed % 5))
+        problem["tags"] = sorted({_TAGS[(seed >> (4 * i)) % len(_TAGS)] for i in range(seed % 4)})
+
+        author: dict[str, Any] = {}
+        if sub.contest_id is not None:
+            author["contestId"] = sub.contest_id
+        pkey = (sub.contest_id, sub.problemset, sub.participant_type, sub.team_name, sub.member_keys)
+        participant_id = self._participants.setdefault(pkey, FIRST_PARTICIPANT_ID + len(self._participants))
+        author["participantId"] = participant_id
+        author["members"] = [{"handle": h} for h in sub.members]
+        author["participantType"] = sub.participant_type
+        if sub.team_name is not None:
+            author["teamId"] = self._teams.setdefault(sub.team_name.lower(), FIRST_TEAM_ID + len(self._teams))
+            author["teamName"] = sub.team_name
+        author["ghost"] = False
+
+        relative = PRACTICE_RELATIVE_TIME
+        if sub.participant_type in ("CONTESTANT", "OUT_OF_COMPETITION", "VIRTUAL") and sub.contest_id is not None:
+            if sub.participant_type == "VIRTUAL":
+                start = self._virtual_start.setdefault(participant_id, sub.created - 300)
+            else:
+                start = self._contest_start.setdefault(sub.contest_id, sub.created - 600)
+            author["startTimeSeconds"] = start
+            relative = max(0, sub.created - start)
+
+        tests = 5 + seed % 56
+        time_limit = 1000 * (1 + seed % 3)
+        passed, millis, memory = sub.id % tests, 15 + (sub.id * 37) % (time_limit - 15), 1024 * (4 * (sub.id % 4096) + 100)
+        if sub.verdict is None or sub.verdict == "COMPILATION_ERROR":
+            passed, millis, memory = 0, 0, 0
+        elif sub.verdict == "OK":
+            passed = tests
+        elif sub.verdict == "TIME_LIMIT_EXCEEDED":
+            millis = time_limit
+        elif sub.verdict == "MEMORY_LIMIT_EXCEEDED":
+            memory = 256 * 1024 * 1024
+
+        out: dict[str, Any] = {"id": sub.id}
+        if sub.contest_id is not None:
+            out["contestId"] = sub.contest_id
+        out["creationTimeSeconds"] = sub.created
+        out["relativeTimeSeconds"] = relative
+        out["problem"] = problem
+        out["author"] = author
+        out["programmingLanguage"] = sub.language
+        if sub.verdict is not None:
+            out["verdict"] = sub.verdict
+        out["testset"] = "TESTS"
+        out["passedTestCount"] = passed
+        out["timeConsumedMillis"] = millis
+        out["memoryConsumedBytes"] = memory
+        return out
+
+    def _user_json(self, user: dict[str, Any]) -> dict[str, Any]:
+        out: dict[str, Any] = {"handle": user["handle"], "contribution": 0, "friendOfCount": 0,
+                               "organization": "", "lastOnlineTimeSeconds": user["lastOnlineTimeSeconds"],
+                               "registrationTimeSeconds": user["registrationTimeSeconds"]}  # fmt: skip
+        if user["rating"] is not None:
+            out["rating"] = user["rating"]
+            out["rank"] = rank_for(user["rating"])
+            out["maxRating"] = user["maxRating"]
+            out["maxRank"] = rank_for(user["maxRating"])
+        out["avatar"] = "https://userpic.codeforces.org/no-avatar.jpg"
+        out["titlePhoto"] = "https://userpic.codeforces.org/no-title.jpg"
+        return out
+
+    # ------------------------------------------------------------------ API methods (called under the lock)
+
+    def _answer(self, method: str, params: dict[str, str]) -> tuple[int, dict[str, Any]]:
+        try:
+            impl = self._methods.get(method)
+            if impl is None:
+                if method in _REAL_UNIMPLEMENTED:
+                    raise _ApiError(f"FakeCodeforces does not implement {method}", 501)
+                raise _ApiError("Method is not found")
+            return 200, {"status": "OK", "result": impl(params)}
+        except _ApiError as exc:
+            return exc.http_status, {"status": "FAILED", "comment": exc.comment}
+
+    def _require_user(self, params: dict[str, str], name: str) -> dict[str, Any]:
+        value = params.get(name, "")
+        if not value:
+            raise _ApiError(f"{name}: Field should not be empty")
+        if not HANDLE_RE.match(value):
+            raise _ApiError(f"{name}: {_BAD_HANDLE}")
+        user = self._users.get(value.lower())
+        if user is None:
+            raise _ApiError(f"{name}: User with handle {value} not found")
+        return user
+
+    @staticmethod
+    def _int_param(params: dict[str, str], name: str, *, required: bool = False, minimum: int | None = None,
+                   maximum: int | None = None) -> int | None:  # fmt: skip
+        raw = params.get(name, "")
+        if raw == "":
+            if required:
+                raise _ApiError(f"{name}: Field should not be empty")
+            return None
+        try:
+            value = int(raw)
+        except ValueError:
+            raise _ApiError(f"{name}: Field should contain long integer value") from None
+        if minimum is not None and value < minimum:
+            raise _ApiError(f"{name}: Field should be no less than {minimum}")
+        if maximum is not None and value > maximum:
+            raise _ApiError(f"{name}: Field should be no more than {maximum}")
+        return value
+
+    def _page(self, ids: list[int], params: dict[str, str]) -> list[dict[str, Any]]:
+        """Newest-first page of ascending ``ids`` using 1-based ``from`` and ``count``."""
+        start = self._int_param(params, "from", minimum=1) or 1
+        count = self._int_param(params, "count", minimum=1)
+        hi = len(ids) - (start - 1)
+        if hi <= 0:
+            return []
+        lo = 0 if count is None else max(0, hi - count)
+        return [self._subs[i].json for i in reversed(ids[lo:hi])]
+
+    def _api_user_status(self, params: dict[str, str]) -> list[dict[str, Any]]:
+        user = self._require_user(params, "handle")
+        return self._page(self._ids_by_user.get(user["handle"].lower(), []), params)
+
+    def _api_user_info(self, params: dict[str, str]) -> list[dict[str, Any]]:
+        handles = [h.strip() for h in params.get("handles", "").split(";") if h.strip()]
+        if not handles:
+            raise _ApiError("handles: Field should not be empty")
+        if len(handles) > 10_000:
+            raise _ApiError("handles: Field should contain no more than 10000 handles")
+        result = []
+        for handle in handles:
+            if not HANDLE_RE.match(handle):
+                raise _ApiError(f"handles: {_BAD_HANDLE}")
+            user = self._users.get(handle.lower())
+            if user is None:
+                raise _ApiError(f"handles: User with handle {handle} not found")
+            result.append(self._user_json(user))
+        return result
+
+    def _api_contest_status(self, params: dict[str, str]) -> list[dict[str, Any]]:
+        contest_id = self._int_param(params, "contestId", required=True)
+        ids = self._ids_by_contest.get(contest_id)  # type: ignore[arg-type]
+        if ids is None:
+            raise _ApiError(f"contestId: Contest with id {contest_id} not found")
+        if params.get("handle"):
+            key = self._require_user(params, "handle")["handle"].lower()
+            ids = [i for i in ids if key in self._subs[i].member_keys]
+        return self._page(ids, params)
+
+    def _api_recent_status(self, params: dict[str, str]) -> list[dict[str, Any]]:
+        count = self._int_param(params, "count", required=True, minimum=1, maximum=1000)
+        problemset = params.get("problemsetName")
+        ids = self._all_ids
+        if problemset:
+            ids = [i for i in ids if self._subs[i].problemset == problemset]
+        return self._page(ids, {"count": str(count)})
+
+    # ------------------------------------------------------------------ HTTP plumbing
+
+    def _take_fault(self, method: str) -> str | None:
+        for i, entry in enumerate(self._faults):
+            fault, remaining, only = entry
+            if only is None or only == method:
+                if remaining <= 1:
+                    del self._faults[i]
+                else:
+                    entry[1] = remaining - 1
+                return fault
+        return None
+
+    @staticmethod
+    def _send(handler: _Handler, status: int, content_type: str, body: bytes) -> None:
+        try:
+            handler.send_response(status)
+            handler.send_header("Content-Type", content_type)
+            handler.send_header("Content-Length", str(len(body)))
+            handler.end_headers()
+            handler.wfile.write(body)
+        except OSError:
+            handler.close_connection = True
+
+    def _handle(self, handler: _Handler, verb: str) -> None:
+        url = urlsplit(handler.path)
+        params = {k: v[0] for k, v in parse_qs(url.query, keep_blank_values=True).items()}
+        length = int(handler.headers.get("Content-Length") or 0)
+        body = handler.rfile.read(length) if length > 0 else b""
+        if url.path.startswith("/api/"):
+            self._handle_api(handler, verb, url.path[len("/api/"):], params)
+        elif url.path.startswith("/_admin/"):
+            self._handle_admin(handler, verb, url.path[len("/_admin/"):], params, body)
+        else:
+            self._send(handler, 404, "text/html", _NGINX_PAGE.format("404 Not Found").encode())
+
+    def _handle_api(self, handler: _Handler, verb: str, method: str, params: dict[str, str]) -> None:
+        at = time.time()
+        payload: Any = None
+        with self._lock:
+            fault = self._take_fault(method)
+            if verb != "GET" and fault is None:
+                status, payload = 405, {"status": "FAILED", "comment": f"HTTP method {verb} is not supported"}
+            elif fault is None or fault == "timeout":
+                status, payload = self._answer(method, params)
+            else:
+                status = {"http503": 503, "http429": 429, "call_limit": 503, "garbage": 200,
+                          "http500": 500, "disconnect": 0}[fault]  # fmt: skip
+            self._calls.append(Call(method, params, at, status, fault))
+        if fault == "timeout" and self._stopping.wait(self.timeout_delay):
+            handler.close_connection = True  # server stopping: drop the request
+            return
+        if fault == "disconnect":
+            handler.close_connection = True
+            return
+        if payload is not None:
+            self._send(handler, status, JSON_CONTENT_TYPE, _dumps(payload))  # serialised outside the lock
+        elif fault == "http503":
+            self._send(handler, 503, "text/html", _NGINX_PAGE.format("503 Service Temporarily Unavailable").encode())
+        elif fault == "http500":
+            self._send(handler, 500, "text/html", _NGINX_PAGE.format("500 Internal Server Error").encode())
+        elif fault in ("http429", "call_limit"):
+            self._send(handler, status, JSON_CONTENT_TYPE, _dumps(_CALL_LIMIT))
+        else:  # garbage
+            self._send(handler, 200, "text/html;charset=UTF-8", _GARBAGE_BODY.encode())
+
+    def _handle_admin(self, handler: _Handler, verb: str, path: str, params: dict[str, str], raw: bytes) -> None:
+        """Admin endpoints for other processes (JSON in, JSON out; errors are ``{"error": ...}``).
+
+        * ``GET /_admin/health`` -> ``{"ok": true}``
+        * ``GET /_admin/calls[?method=M]`` -> list of calls (``Call.to_dict``)
+        * ``POST /_admin/users`` ``{handle, rating}`` -> ``{"ok": true}``
+        * ``POST /_admin/submissions`` add_submission kwargs -> the submission
+        * ``POST /_admin/verdict`` ``{submission_id, verdict}`` -> the updated submission
+        * ``POST /_admin/faults`` ``{fault, times?, method?, timeout_delay?}`` -> ``{"ok": true}``
+        * ``DELETE /_admin/faults`` -> clear_faults
+        * ``POST /_admin/reset`` -> reset
+        """
+        status, result = 200, {"ok": True}
+        try:
+            body = json.loads(raw) if raw else {}
+            if not isinstance(body, dict):
+                raise ValueError("body must be a JSON object")
+            route = (verb, path.rstrip("/"))
+            if route == ("GET", "health"):
+                pass
+            elif route == ("GET", "calls"):
+                method = params.get("method")
+                result = [c.to_dict() for c in (self.calls_for(method) if method else self.calls)]
+            elif route == ("POST", "users"):
+                self.add_user(**body)
+            elif route == ("POST", "submissions"):
+                result = self.add_submission(**body)
+            elif route == ("POST", "verdict"):
+                if "submission_id" not in body:
+                    raise ValueError("submission_id is required")
+                result = json.loads(_dumps(self._set_verdict(body["submission_id"], body.get("verdict"))))
+            elif route == ("POST", "faults"):
+                if "timeout_delay" in body:
+                    self.timeout_delay = float(body.pop("timeout_delay"))
+                if "fault" in body:
+                    self.inject(**body)
+            elif route == ("DELETE", "faults"):
+                self.clear_faults()
+            elif route == ("POST", "reset"):
+                self.reset()
+            else:
+                status, result = 404, {"error": f"no admin route {verb} /_admin/{path}"}
+        except KeyError as exc:  # unknown submission id
+            status, result = 404, {"error": str(exc.args[0]) if exc.args else "not found"}
+        except (TypeError, ValueError) as exc:
+            status, result = 400, {"error": str(exc)}
+        self._send(handler, status, JSON_CONTENT_TYPE, _dumps(result))
+
+
+def _check_verdict(verdict: str | None) -> None:
+    if verdict is not None and verdict not in VERDICTS:
+        raise ValueError(f"unknown verdict {verdict!r}")
+
+
+def load_state(fake: FakeCodeforces, state: dict[str, Any]) -> None:
+    """Load ``{"users": [handle | {handle, rating}], "submissions": [add_submission kwargs]}``."""
+    for user in state.get("users", []):
+        if isinstance(user, str):
+            fake.add_user(user)
+        else:
+            fake.add_user(**user)
+    for sub in state.get("submissions", []):
+        fake.add_submission(**sub)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m tests.fakes.codeforces", description=__doc__.splitlines()[0])
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=0, help="0 picks a free port (default)")
+    parser.add_argument("--state", help="JSON file with users and submissions to preload")
+    parser.add_argument("--timeout-delay", type=float, default=15.0, help="seconds a 'timeout' fault stalls")
+    args = parser.parse_args(argv)
+
+    fake = FakeCodeforces(args.host, args.port, timeout_delay=args.timeout_delay)
+    if args.state:
+        with open(args.state, encoding="utf-8") as fh:
+            load_state(fake, json.load(fh))
+    done = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: done.set())
+    fake.start()
+    print(f"READY {fake.base_url}", flush=True)
+    try:
+        while not done.wait(0.5):
+            pass
+    finally:
+        fake.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
