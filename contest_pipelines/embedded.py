@@ -245,7 +245,7 @@ def _running_postgres_port(data_dir: Path) -> int | None:
     if info is None:
         return None
     pid, port = info
-    if not _process_alive(pid, "postgres"):
+    if not _process_alive(pid, "postgres", str(pgdata)):
         logger.info("removing stale postmaster.pid (pid %d is gone)", pid)
         (pgdata / "postmaster.pid").unlink(missing_ok=True)
         return None
@@ -329,7 +329,7 @@ def _stop_postgres(data_dir: Path) -> None:
         return
     with _file_lock(data_dir / "postgres.lock"):
         info = _read_postmaster_pid(pgdata)
-        if info is None or not _process_alive(info[0], "postgres"):
+        if info is None or not _process_alive(info[0], "postgres", str(pgdata)):
             return
         try:
             _pg_run(
@@ -391,11 +391,11 @@ def _running_redis_port(data_dir: Path) -> int | None:
     pid = _read_int(pid_file)
     if pid is None:
         return None
-    if not _process_alive(pid, "redis-server"):
+    port = _read_int(data_dir / "redis.port")
+    if not _process_alive(pid, "redis-server", f"{HOST}:{port}"):
         logger.info("removing stale redis.pid (pid %d is gone)", pid)
         pid_file.unlink(missing_ok=True)
         return None
-    port = _read_int(data_dir / "redis.port")
     deadline = time.monotonic() + 10.0
     while port is not None and time.monotonic() < deadline:
         if _redis_pings(port):
@@ -447,7 +447,7 @@ def _stop_redis(data_dir: Path) -> None:
         return
     with _file_lock(data_dir / "redis.lock"):
         pid = _read_int(pid_file)
-        if pid is None or not _process_alive(pid, "redis-server"):
+        if pid is None or not _process_alive(pid, "redis-server", f"{HOST}:{_read_int(data_dir / 'redis.port')}"):
             return
         _terminate(pid, "redis-server", signal.SIGTERM)  # SIGTERM = graceful SHUTDOWN (flushes AOF)
         pid_file.unlink(missing_ok=True)
@@ -468,8 +468,12 @@ def _file_lock(path: Path) -> Iterator[None]:
         os.close(fd)  # releases the lock
 
 
-def _process_alive(pid: int, name: str) -> bool:
-    """True if ``pid`` is a live (not zombie) process whose command name is ``name``."""
+def _process_alive(pid: int, name: str, marker: str | None = None) -> bool:
+    """True if ``pid`` is a live (not zombie) process named ``name`` whose command line contains ``marker``.
+
+    The marker (PGDATA path, Redis ``host:port`` title) guards against a pid recycled after a reboot by some other
+    postgres/redis-server, which must never be reused or killed.
+    """
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -482,9 +486,13 @@ def _process_alive(pid: int, name: str) -> bool:
     try:
         comm = (proc / "comm").read_text().strip()
         state = (proc / "stat").read_text().rsplit(")", 1)[1].split()[0]
+        cmdline = (proc / "cmdline").read_bytes().decode(errors="replace")
     except (OSError, IndexError):
         return False
-    return state not in ("Z", "X") and comm == name[:15]  # comm is truncated to 15 chars
+    if state in ("Z", "X") or comm != name[:15]:  # comm is truncated to 15 chars
+        return False
+    # Whole arguments (paths may hold spaces) or whitespace-separated words (a rewritten process title).
+    return marker is None or marker in {*cmdline.split("\0"), *cmdline.replace("\0", " ").split()}
 
 
 def _terminate(pid: int, name: str, sig: signal.Signals, timeout: float = _STOP_TIMEOUT_S) -> None:

@@ -1,0 +1,113 @@
+"""Shared fixtures: a real PostgreSQL database and a real Redis db of the tests' own, cleaned after.
+
+The servers are those named by DATABASE_URL / REDIS_URL when set (CI points them at the machine's
+services); otherwise the embedded ones that `contest-pipelines dev` uses, started under .data/test.
+"""
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import pytest
+import redis
+import sqlalchemy as sa
+
+from contest_pipelines.db.engine import get_engine
+from contest_pipelines.db.migrate import upgrade
+from contest_pipelines.db.tables import metadata
+from contest_pipelines.settings import get_settings
+
+ROOT = Path(__file__).resolve().parent.parent
+EMBEDDED_DIR = ROOT / ".data" / "test"
+REDIS_DB_LOCK = "contest_pipelines:test-db:{}"
+
+
+def _with_path(url: str, path: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit((parts.scheme, parts.netloc, path, parts.query, parts.fragment))
+
+
+@pytest.fixture(scope="session")
+def pg_server_url() -> str:
+    if os.environ.get("DATABASE_URL"):
+        return _with_path(os.environ["DATABASE_URL"], "")
+    from contest_pipelines.embedded import ensure_postgres
+
+    return ensure_postgres(EMBEDDED_DIR / "postgres")
+
+
+@pytest.fixture(scope="session")
+def redis_server_url() -> str:
+    if os.environ.get("REDIS_URL"):
+        return _with_path(os.environ["REDIS_URL"], "")
+    from contest_pipelines.embedded import ensure_redis
+
+    return _with_path(ensure_redis(EMBEDDED_DIR / "redis"), "")
+
+
+@pytest.fixture(scope="session")
+def database_url(pg_server_url: str) -> Iterator[str]:
+    """A fresh database for this test session, migrated to head, dropped at the end."""
+    from contest_pipelines.embedded import create_database, drop_database
+
+    name = f"cp_test_{uuid.uuid4().hex[:10]}"
+    create_database(pg_server_url, name)
+    url = _with_path(pg_server_url, f"/{name}")
+    upgrade(url)
+    yield url
+    get_engine.cache_clear()
+    drop_database(pg_server_url, name)
+
+
+@pytest.fixture(scope="session")
+def redis_url(redis_server_url: str) -> Iterator[str]:
+    """A Redis db number of this session's own (claimed with SET NX in db 0), flushed before and after."""
+    admin = redis.Redis.from_url(_with_path(redis_server_url, "/0"))
+    for db in range(15, 0, -1):
+        if admin.set(REDIS_DB_LOCK.format(db), os.getpid(), nx=True, ex=6 * 3600):
+            break
+    else:
+        pytest.fail("every Redis db 1-15 is claimed by another test session")
+    url = _with_path(redis_server_url, f"/{db}")
+    redis.Redis.from_url(url).flushdb()
+    yield url
+    redis.Redis.from_url(url).flushdb()
+    admin.delete(REDIS_DB_LOCK.format(db))
+
+
+@pytest.fixture(scope="session")
+def engine(database_url: str) -> sa.Engine:
+    return get_engine(database_url)
+
+
+@pytest.fixture
+def db(engine: sa.Engine, redis_client: redis.Redis) -> Iterator[sa.Engine]:
+    """Empty tables (and an empty Redis db) before each test that uses them."""
+    names = ", ".join(t.name for t in reversed(metadata.sorted_tables))
+    with engine.begin() as conn:
+        conn.execute(sa.text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    redis_client.flushdb()
+    yield engine
+
+
+@pytest.fixture(scope="session")
+def redis_client(redis_url: str) -> redis.Redis:
+    return redis.Redis.from_url(redis_url, decode_responses=True)
+
+
+@pytest.fixture
+def env(monkeypatch: pytest.MonkeyPatch, database_url: str, redis_url: str) -> dict[str, str]:
+    """The environment the product reads, pointed at the test services."""
+    values = {
+        "DATABASE_URL": database_url,
+        "REDIS_URL": redis_url,
+        "API_JWT_SECRET": "test-secret",
+        "ADMIN_TOKEN": "test-admin-token",
+    }
+    for key, value in values.items():
+        monkeypatch.setenv(key, value)
+    get_settings.cache_clear()
+    yield values
+    get_settings.cache_clear()
