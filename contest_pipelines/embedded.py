@@ -245,14 +245,14 @@ def _running_postgres_port(data_dir: Path) -> int | None:
     if info is None:
         return None
     pid, port = info
-    if not _process_alive(pid, "postgres", str(pgdata)):
+    if not _process_alive(pid, "postgres", pgdata):
         logger.info("removing stale postmaster.pid (pid %d is gone)", pid)
         (pgdata / "postmaster.pid").unlink(missing_ok=True)
         return None
     if port is not None and _wait_for_port(port, timeout=10.0):
         return port
     logger.warning("PostgreSQL pid %d owns %s but does not answer on port %s; restarting it", pid, pgdata, port)
-    _terminate(pid, "postgres", signal.SIGQUIT)  # immediate shutdown; WAL recovery on next start
+    _terminate(pid, "postgres", pgdata, signal.SIGQUIT)  # immediate shutdown; WAL recovery on next start
     (pgdata / "postmaster.pid").unlink(missing_ok=True)
     return None
 
@@ -329,7 +329,7 @@ def _stop_postgres(data_dir: Path) -> None:
         return
     with _file_lock(data_dir / "postgres.lock"):
         info = _read_postmaster_pid(pgdata)
-        if info is None or not _process_alive(info[0], "postgres", str(pgdata)):
+        if info is None or not _process_alive(info[0], "postgres", pgdata):
             return
         try:
             _pg_run(
@@ -340,7 +340,7 @@ def _stop_postgres(data_dir: Path) -> None:
             )  # fmt: skip
         except (RuntimeError, subprocess.TimeoutExpired) as exc:
             logger.warning("pg_ctl stop failed (%s); signalling pid %d", exc, info[0])
-            _terminate(info[0], "postgres", signal.SIGINT)
+            _terminate(info[0], "postgres", pgdata, signal.SIGINT)
         logger.info("stopped PostgreSQL (%s)", pgdata)
 
 
@@ -391,18 +391,18 @@ def _running_redis_port(data_dir: Path) -> int | None:
     pid = _read_int(pid_file)
     if pid is None:
         return None
-    port = _read_int(data_dir / "redis.port")
-    if not _process_alive(pid, "redis-server", f"{HOST}:{port}"):
+    if not _process_alive(pid, "redis-server", data_dir / "redis"):
         logger.info("removing stale redis.pid (pid %d is gone)", pid)
         pid_file.unlink(missing_ok=True)
         return None
+    port = _read_int(data_dir / "redis.port")
     deadline = time.monotonic() + 10.0
     while port is not None and time.monotonic() < deadline:
         if _redis_pings(port):
             return port
         time.sleep(0.1)
     logger.warning("Redis pid %d does not answer on port %s; restarting it", pid, port)
-    _terminate(pid, "redis-server", signal.SIGTERM)
+    _terminate(pid, "redis-server", data_dir / "redis", signal.SIGTERM)
     pid_file.unlink(missing_ok=True)
     return None
 
@@ -430,13 +430,13 @@ def _start_redis(data_dir: Path) -> int:
             if _redis_pings(port) and pid is not None:
                 logger.info("started Redis on %s:%d in %.2fs (%s)", HOST, port, time.monotonic() - started, redis_dir)
                 return port
-            if pid is not None and not _process_alive(pid, "redis-server"):
+            if pid is not None and not _process_alive(pid, "redis-server", redis_dir):
                 break  # died, e.g. the port was taken meanwhile
             time.sleep(0.05)
         logger.warning("Redis start attempt %d failed; log tail:\n%s", attempt + 1, _tail(log_file))
         pid = _read_int(pid_file)
         if pid is not None:
-            _terminate(pid, "redis-server", signal.SIGTERM)
+            _terminate(pid, "redis-server", redis_dir, signal.SIGTERM)
         pid_file.unlink(missing_ok=True)
     raise RuntimeError(f"could not start Redis in {redis_dir}:\n{_tail(log_file)}")
 
@@ -447,9 +447,9 @@ def _stop_redis(data_dir: Path) -> None:
         return
     with _file_lock(data_dir / "redis.lock"):
         pid = _read_int(pid_file)
-        if pid is None or not _process_alive(pid, "redis-server", f"{HOST}:{_read_int(data_dir / 'redis.port')}"):
+        if pid is None or not _process_alive(pid, "redis-server", pid_file.parent):
             return
-        _terminate(pid, "redis-server", signal.SIGTERM)  # SIGTERM = graceful SHUTDOWN (flushes AOF)
+        _terminate(pid, "redis-server", pid_file.parent, signal.SIGTERM)  # SIGTERM = graceful SHUTDOWN (flushes AOF)
         pid_file.unlink(missing_ok=True)
         logger.info("stopped Redis (%s)", pid_file.parent)
 
@@ -468,11 +468,11 @@ def _file_lock(path: Path) -> Iterator[None]:
         os.close(fd)  # releases the lock
 
 
-def _process_alive(pid: int, name: str, marker: str | None = None) -> bool:
-    """True if ``pid`` is a live (not zombie) process named ``name`` whose command line contains ``marker``.
+def _process_alive(pid: int, name: str, home: Path | None = None) -> bool:
+    """True if ``pid`` is a live (not zombie) process named ``name`` whose working directory is ``home``.
 
-    The marker (PGDATA path, Redis ``host:port`` title) guards against a pid recycled after a reboot by some other
-    postgres/redis-server, which must never be reused or killed.
+    Both daemons chdir into their data directory, so ``home`` tells our server from a pid recycled (e.g. after a
+    reboot) by the machine's own postgres/redis-server, which must never be reused or signalled.
     """
     try:
         os.kill(pid, 0)
@@ -486,23 +486,24 @@ def _process_alive(pid: int, name: str, marker: str | None = None) -> bool:
     try:
         comm = (proc / "comm").read_text().strip()
         state = (proc / "stat").read_text().rsplit(")", 1)[1].split()[0]
-        cmdline = (proc / "cmdline").read_bytes().decode(errors="replace")
-    except (OSError, IndexError):
+        cwd = os.readlink(proc / "cwd") if home is not None else None
+    except (OSError, IndexError):  # includes EACCES on another user's cwd: not a process of ours
         return False
     if state in ("Z", "X") or comm != name[:15]:  # comm is truncated to 15 chars
         return False
-    # Whole arguments (paths may hold spaces) or whitespace-separated words (a rewritten process title).
-    return marker is None or marker in {*cmdline.split("\0"), *cmdline.replace("\0", " ").split()}
+    return home is None or cwd == str(home)
 
 
-def _terminate(pid: int, name: str, sig: signal.Signals, timeout: float = _STOP_TIMEOUT_S) -> None:
-    """Send ``sig``, wait for the process to go, SIGKILL it after ``timeout``."""
+def _terminate(pid: int, name: str, home: Path, sig: signal.Signals, timeout: float = _STOP_TIMEOUT_S) -> None:
+    """Send ``sig`` to our daemon ``pid``, wait for it to go, SIGKILL it after ``timeout``."""
     for current in (sig, signal.SIGKILL):
+        if not _process_alive(pid, name, home):
+            return
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, current)
         deadline = time.monotonic() + (timeout if current is sig else 5.0)
         while time.monotonic() < deadline:
-            if not _process_alive(pid, name):
+            if not _process_alive(pid, name, home):
                 return
             time.sleep(0.05)
     logger.error("process %d (%s) survived SIGKILL", pid, name)

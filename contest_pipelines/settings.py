@@ -33,7 +33,7 @@ class Settings(BaseSettings):
     game_platform_api_url: str | None = None
     game_platform_api_token: SecretStr | None = None
     match_provider_url: str | None = None
-    api_jwt_secret: SecretStr = SecretStr("dev-only-change-me")
+    api_jwt_secret: SecretStr = SecretStr("dev-only-secret-change-me-in-production")
     admin_token: SecretStr = SecretStr("dev-admin-token")
     dagster_home: str | None = None
     dagster_postgres_url: str | None = None
@@ -49,6 +49,7 @@ class Settings(BaseSettings):
     sync_recheck_seconds: float = Field(5.0, ge=0)
     sync_cooldown_seconds: int = Field(60, ge=1)
     events_stream_maxlen: int = Field(1000, ge=10)
+    sse_keepalive_seconds: float = Field(15.0, gt=0)
 
     @property
     def sqlalchemy_database_url(self) -> str:

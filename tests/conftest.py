@@ -21,6 +21,7 @@ from contest_pipelines.settings import get_settings
 
 ROOT = Path(__file__).resolve().parent.parent
 EMBEDDED_DIR = ROOT / ".data" / "test"
+TEST_JWT_SECRET = "test-secret-for-hs256-at-least-32-bytes"
 REDIS_DB_LOCK = "contest_pipelines:test-db:{}"
 
 
@@ -103,7 +104,7 @@ def env(monkeypatch: pytest.MonkeyPatch, database_url: str, redis_url: str) -> d
     values = {
         "DATABASE_URL": database_url,
         "REDIS_URL": redis_url,
-        "API_JWT_SECRET": "test-secret",
+        "API_JWT_SECRET": TEST_JWT_SECRET,
         "ADMIN_TOKEN": "test-admin-token",
     }
     for key, value in values.items():

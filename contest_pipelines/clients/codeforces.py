@@ -185,6 +185,7 @@ class CodeforcesClient:
             raise CodeforcesRateLimited(f"{method}: {comment}")
         if response.status_code >= 500:
             raise CodeforcesUnavailable(f"{method} answered HTTP {response.status_code}: {comment}"[:EXCERPT_CHARS])
-        if "not found" in comment.lower() or "should contain" in comment.lower():
+        # Parameter errors name the field first: "handle: User with handle X not found".
+        if comment.lower().startswith(("handle:", "handles:")):
             raise HandleNotFound(comment)
         raise CodeforcesRequestError(f"{method}: {comment or 'FAILED without a comment'}")

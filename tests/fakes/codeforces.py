@@ -45,8 +45,13 @@ disconnect    the connection is closed without any response (extra, not in the b
 ============  =========================================================================
 
 Every ``/api`` request is logged as a ``Call`` (``status`` is the HTTP status
-sent, 0 when none was sent).  Admin endpoints (not logged) let another process
-drive the fake; see ``_handle_admin``.  Run as a separate process with::
+sent, 0 when none was sent).  Admin endpoints on the same server (not logged)
+let another process drive the fake: ``GET /_admin/health``, ``GET /_admin/calls
+[?method=]``, ``POST /_admin/users`` ``{handle, rating}``, ``POST
+/_admin/submissions`` (add_submission kwargs), ``POST /_admin/verdict``
+``{submission_id, verdict}``, ``POST /_admin/faults`` ``{fault, times, method,
+timeout_delay?}``, ``DELETE /_admin/faults``, ``POST /_admin/reset``.
+Run as a separate process with::
 
     python -m tests.fakes.codeforces --port 0 --state state.json
 

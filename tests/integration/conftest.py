@@ -1,6 +1,7 @@
 """Fixtures for the sync pipeline: the fake judge, a client, a worker and a request factory."""
 
 import logging
+import time
 import uuid
 from collections.abc import Callable, Iterator
 
@@ -66,3 +67,27 @@ def enqueue(db: sa.Engine) -> Callable[..., str]:
 
 def new_run_id() -> str:
     return str(uuid.uuid4())
+
+
+@pytest.fixture
+def live_api(env) -> Iterator[str]:
+    """The API served by uvicorn on a free port in a background thread (real sockets, real concurrency)."""
+    import socket
+    import threading
+
+    import uvicorn
+
+    from contest_pipelines.api.main import create_app
+
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(create_app(), log_level="warning", lifespan="off"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    while not server.started:
+        time.sleep(0.01)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=10)
+    sock.close()

@@ -163,6 +163,32 @@ def test_recorded_ports_taken_by_someone_else(data_dir: Path) -> None:
     assert (data_dir / "postgres.port").read_text().strip() == str(_port(second.database_url))
 
 
+def test_foreign_servers_are_never_reused_or_signalled(tmp_path: Path) -> None:
+    """Leftover pid/port files that now point at someone else's live servers (pid recycled after a reboot)."""
+    ours, other = tmp_path / "ours", tmp_path / "other"
+    try:
+        theirs = ensure_services(other)
+        ensure_services(ours)
+        stop_services(ours)
+        pg_pid, redis_pid = _postgres_pid(other), _redis_pid(other)
+        (ours / "postgres" / "postmaster.pid").write_text((other / "postgres" / "postmaster.pid").read_text())
+        (ours / "redis" / "redis.pid").write_text(f"{redis_pid}\n")
+        (ours / "postgres.port").write_text(f"{_port(theirs.database_url)}\n")
+        (ours / "redis.port").write_text(f"{_port(theirs.redis_url)}\n")
+
+        stop_services(ours)
+        assert not _gone(pg_pid) and not _gone(redis_pid)
+        mine = ensure_services(ours)
+        assert not _gone(pg_pid) and not _gone(redis_pid)
+        assert _port(mine.database_url) != _port(theirs.database_url)
+        assert _port(mine.redis_url) != _port(theirs.redis_url)
+        _select_one(mine)
+        _select_one(theirs)
+    finally:
+        stop_services(ours)
+        stop_services(other)
+
+
 def test_concurrent_starts_from_processes_that_exit(data_dir: Path) -> None:
     """Two processes start at once (flock), exit, and the daemons they started keep serving."""
     code = (

@@ -10,13 +10,12 @@ from fastapi import APIRouter, Header, Query
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
 from contest_pipelines import events
-from contest_pipelines.api.deps import AsyncRedisDep, CurrentUser
+from contest_pipelines.api.deps import AsyncRedisDep, CurrentUser, SettingsDep
 
 router = APIRouter(prefix="/api", tags=["events"])
 
 STREAM_ID = re.compile(r"^\d+(-\d+)?$")
 BLOCK_MS = 10_000
-KEEPALIVE_SECONDS = 15
 
 
 async def _latest_id(r: aioredis.Redis, key: str) -> str:
@@ -44,6 +43,7 @@ async def _stream(r: aioredis.Redis, user_id: str, last_id: str) -> AsyncIterato
 async def stream_events(
     user_id: CurrentUser,
     r: AsyncRedisDep,
+    settings: SettingsDep,
     last_event_id: Annotated[str | None, Header(alias="Last-Event-ID")] = None,
     since: Annotated[str | None, Query(description="Stream id to resume after; `0` replays the retained history")] = None,
 ) -> EventSourceResponse:
@@ -52,4 +52,4 @@ async def stream_events(
     if start is None or not STREAM_ID.match(start):
         # No (valid) resume point: begin with what is published from now on.
         start = await _latest_id(r, events.stream_key(user_id))
-    return EventSourceResponse(_stream(r, user_id, start), ping=KEEPALIVE_SECONDS)
+    return EventSourceResponse(_stream(r, user_id, start), ping=settings.sse_keepalive_seconds)

@@ -1,0 +1,61 @@
+"""Health, readiness and the operator routes (queue overview, dead letters, replay)."""
+
+import pytest
+import sqlalchemy as sa
+from fastapi.testclient import TestClient
+
+from contest_pipelines.api.auth import issue_token
+from contest_pipelines.api.main import create_app
+from contest_pipelines.db.tables import sync_requests
+from tests.conftest import TEST_JWT_SECRET
+from tests.factories import load, room_fixture
+
+ADMIN = {"Authorization": "Bearer test-admin-token"}
+
+
+@pytest.fixture
+def client(env, db) -> TestClient:
+    load(db, room_fixture())
+    return TestClient(create_app())
+
+
+def test_healthz_and_readyz(client):
+    assert client.get("/healthz").json() == {"status": "ok"}
+    ready = client.get("/readyz")
+    assert ready.status_code == 200 and ready.json()["checks"] == {"postgres": "ok", "redis": "ok"}
+
+
+def test_readyz_is_503_when_redis_is_unreachable(env, db, monkeypatch):
+    monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:1/0")
+    from contest_pipelines.settings import get_settings
+
+    get_settings.cache_clear()
+    response = TestClient(create_app()).get("/readyz")
+    assert response.status_code == 503 and response.json()["checks"]["redis"].startswith("error")
+
+
+def test_admin_routes_need_the_admin_token(client):
+    player = {"Authorization": f"Bearer {issue_token(TEST_JWT_SECRET, 'u1')}"}
+    assert client.get("/api/admin/queue").status_code == 401
+    assert client.get("/api/admin/queue", headers=player).status_code == 401
+    admin_jwt = {"Authorization": f"Bearer {issue_token(TEST_JWT_SECRET, 'ops', admin=True)}"}
+    assert client.get("/api/admin/queue", headers=admin_jwt).status_code == 200
+
+
+def test_dead_letters_are_listed_and_replayed(client, db):
+    queued = client.post(
+        "/api/contests/sync", json={"roomId": "room-1", "problemId": "1843A"},
+        headers={"Authorization": f"Bearer {issue_token(TEST_JWT_SECRET, 'u1')}"},
+    ).json()["requestId"]
+    with db.begin() as conn:
+        conn.execute(sync_requests.update().values(status="dead", attempts=4, reason="cf_unavailable", finished_at=sa.func.now()))
+
+    assert client.get("/api/admin/queue", headers=ADMIN).json()["byStatus"]["dead"] == 1
+    [dead] = client.get("/api/admin/dead-letters", headers=ADMIN).json()
+    assert dead["requestId"] == queued and dead["reason"] == "cf_unavailable"
+
+    assert client.post(f"/api/admin/dead-letters/{queued}/replay", headers=ADMIN).status_code == 202
+    with db.connect() as conn:
+        row = conn.execute(sa.select(sync_requests)).one()
+    assert (row.status, row.attempts, row.generation) == ("queued", 0, 1)
+    assert client.post(f"/api/admin/dead-letters/{queued}/replay", headers=ADMIN).status_code == 404
