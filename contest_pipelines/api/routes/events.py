@@ -1,6 +1,7 @@
 """GET /api/events: the caller's event stream as Server-Sent Events, resumable with Last-Event-ID."""
 
 import json
+import logging
 import re
 from collections.abc import AsyncIterator
 from typing import Annotated
@@ -10,12 +11,12 @@ from fastapi import APIRouter, Header, Query
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
 from contest_pipelines import events
-from contest_pipelines.api.deps import AsyncRedisDep, CurrentUser, SettingsDep
+from contest_pipelines.api.deps import SSE_BLOCK_SECONDS, AsyncRedisDep, CurrentUser, SettingsDep
 
 router = APIRouter(prefix="/api", tags=["events"])
 
 STREAM_ID = re.compile(r"^\d+(-\d+)?$")
-BLOCK_MS = 10_000
+log = logging.getLogger(__name__)
 
 
 async def _latest_id(r: aioredis.Redis, key: str) -> str:
@@ -29,7 +30,12 @@ async def _stream(r: aioredis.Redis, user_id: str, last_id: str) -> AsyncIterato
     key = events.stream_key(user_id)
     try:
         while True:
-            batches = await r.xread({key: last_id}, block=BLOCK_MS, count=100)
+            try:
+                batches = await r.xread({key: last_id}, block=SSE_BLOCK_SECONDS * 1000, count=100)
+            except aioredis.RedisError as exc:
+                # End the stream; EventSource reconnects with Last-Event-ID and loses nothing.
+                log.warning("event stream for %s ended: %s", user_id, exc)
+                return
             for _, entries in batches:
                 for entry_id, fields in entries:
                     event = events.decode_entry(entry_id, fields)

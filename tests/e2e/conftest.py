@@ -1,0 +1,59 @@
+"""A real Dagster daemon (sensors + run queue) on a fresh instance, for end-to-end tests."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from contest_pipelines.instance import write_instance_yaml
+from contest_pipelines.settings import dagster_storage_url
+from tests.conftest import ROOT, _with_path
+
+
+@pytest.fixture
+def dagster_daemon(env, db, fake_cf, tmp_path: Path, pg_server_url: str, monkeypatch) -> Iterator[dict[str, str]]:
+    """Starts `dagster-daemon run` against the test services; Dagster's own storage in a PostgreSQL db."""
+    from contest_pipelines.embedded import create_database, drop_database
+
+    dagster_db = f"cp_test_dagster_{uuid.uuid4().hex[:8]}"
+    create_database(pg_server_url, dagster_db)
+    home = tmp_path / "dagster_home"
+    write_instance_yaml(home, use_postgres=True)
+    daemon_env = {
+        **os.environ,
+        **env,
+        "DAGSTER_HOME": str(home),
+        "DAGSTER_POSTGRES_URL": dagster_storage_url(_with_path(pg_server_url, f"/{dagster_db}")),
+        "CODEFORCES_API_URL": fake_cf.base_url,
+        "CODEFORCES_MIN_INTERVAL_SECONDS": "0.05",
+        "CODEFORCES_CIRCUIT_SECONDS": "2",
+        "SYNC_RECHECK_SECONDS": "1",
+    }
+    log = open(tmp_path / "daemon.log", "wb")
+    daemon = subprocess.Popen(
+        [str(Path(sys.executable).parent / "dagster-daemon"), "run", "-w", str(ROOT / "workspace.yaml")],
+        cwd=ROOT, env=daemon_env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+    )
+    try:
+        yield daemon_env
+    finally:
+        os.killpg(daemon.pid, signal.SIGTERM)
+        try:
+            daemon.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(daemon.pid, signal.SIGKILL)
+            daemon.wait()
+        log.close()
+        if daemon.returncode not in (0, -signal.SIGTERM, 143):
+            sys.stderr.write((tmp_path / "daemon.log").read_text()[-4000:])
+        time.sleep(0.5)
+        drop_database(pg_server_url, dagster_db)
+
+
+from tests.integration.conftest import enqueue, fake_cf, fake_cf_server, live_api  # noqa: E402,F401  shared fixtures

@@ -1,0 +1,122 @@
+"""The sync pipeline through Dagster: definitions load, sensor ticks, job runs, failure release."""
+
+import time
+import uuid
+
+import dagster as dg
+import pytest
+import sqlalchemy as sa
+
+from contest_pipelines.clients.codeforces import CodeforcesRateLimited
+from contest_pipelines.definitions import defs
+from contest_pipelines.jobs.cf_sync_job import cf_sync_job
+from contest_pipelines.resources import CodeforcesResource, RedisResource, SyncQueueResource
+from contest_pipelines.sensors.sync_request_sensor import sync_request_sensor
+from contest_pipelines.sensors.sync_run_failure_sensor import sync_run_failure_sensor
+from contest_pipelines.db.tables import sync_requests
+from contest_pipelines import events
+from tests.factories import load, room_fixture
+
+
+def resources(database_url, redis_url, fake_cf, **cf):
+    return {
+        "sync_queue": SyncQueueResource(database_url=database_url, retry_base_seconds=0, recheck_seconds=0),
+        "redis": RedisResource(redis_url=redis_url),
+        "codeforces": CodeforcesResource(
+            base_url=fake_cf.base_url, redis_url=redis_url, min_interval_seconds=0.01, circuit_seconds=cf.get("circuit_seconds", 1)
+        ),
+    }
+
+
+def test_definitions_load_with_the_sync_pipeline(env):
+    definitions = defs()
+    repo = definitions.get_repository_def()
+    assert {j.name for j in repo.get_all_jobs()} >= {"cf_sync_job"}
+    assert {s.name for s in repo.sensor_defs} == {"sync_request_sensor", "sync_run_failure_sensor"}
+    assert sync_request_sensor.default_status == dg.DefaultSensorStatus.RUNNING
+    assert sync_request_sensor.minimum_interval_seconds == 5
+
+
+def test_sensor_skips_with_a_reason_when_nothing_is_due(db, database_url, redis_url, fake_cf):
+    with dg.build_sensor_context(resources=resources(database_url, redis_url, fake_cf)) as context:
+        result = sync_request_sensor(context)
+    assert result.skip_reason is not None and "no sync request is due" in result.skip_reason.skip_message
+
+
+def test_sensor_batches_every_due_request_into_one_run_with_a_stable_key(db, database_url, redis_url, fake_cf, enqueue):
+    load(db, room_fixture(players={"u1": "tourist", "u2": "petr"}))
+    ids = {enqueue("u1"), enqueue("u2")}
+    res = resources(database_url, redis_url, fake_cf)
+
+    with dg.build_sensor_context(resources=res) as context:
+        first = sync_request_sensor(context)
+    [run] = first.run_requests
+    assert set(run.run_config["ops"]["process_sync_requests"]["config"]["request_ids"]) == ids
+    assert run.run_key.startswith("cf-sync-")
+
+    # The next tick does not dispatch the same requests again...
+    with dg.build_sensor_context(cursor=first.cursor, resources=res) as context:
+        second = sync_request_sensor(context)
+    assert not second.run_requests and "already dispatched" in second.skip_reason.skip_message
+    # ...and without the cursor the same due set gives the same run key, which Dagster deduplicates.
+    with dg.build_sensor_context(resources=res) as context:
+        assert sync_request_sensor(context).run_requests[0].run_key == run.run_key
+
+
+def test_sensor_pauses_while_the_circuit_is_open(db, database_url, redis_url, fake_cf, enqueue, make_client):
+    load(db, room_fixture())
+    enqueue()
+    fake_cf.inject("http429")
+    client = make_client(circuit_seconds=30)
+    with pytest.raises(CodeforcesRateLimited):
+        client.user_status("tourist")
+
+    with dg.build_sensor_context(resources=resources(database_url, redis_url, fake_cf, circuit_seconds=30)) as context:
+        result = sync_request_sensor(context)
+    assert isinstance(result, dg.SkipReason) and "circuit open until" in result.skip_message
+
+
+def test_job_settles_its_batch_and_reports_metadata(db, database_url, redis_url, redis_client, fake_cf, enqueue):
+    load(db, room_fixture(players={"u1": "tourist", "u2": "petr"}))
+    fake_cf.add_submission("tourist", "1843A", "OK", created=int(time.time()) - 600)
+    fake_cf.add_submission("petr", "1843A", "WRONG_ANSWER", created=int(time.time()) - 600)
+    ids = [enqueue("u1"), enqueue("u2")]
+
+    result = cf_sync_job.execute_in_process(
+        run_config={"ops": {"process_sync_requests": {"config": {"request_ids": ids}}}},
+        resources=resources(database_url, redis_url, fake_cf),
+    )
+
+    assert result.success
+    metadata = result.output_for_node("process_sync_requests")
+    assert metadata["requests"] == 2 and metadata["handles"] == 2 and metadata["api_calls"] == 2
+    assert metadata["outcome_detected"] == 1 and metadata["outcome_failed_WA"] == 1
+    with db.connect() as conn:
+        statuses = dict(conn.execute(sa.select(sync_requests.c.user_id, sync_requests.c.status)).all())
+        run_ids = set(conn.execute(sa.select(sync_requests.c.dagster_run_id)).scalars())
+    assert statuses == {"u1": "detected", "u2": "failed"} and run_ids == {result.run_id}
+    assert [e.type for e in events.read_since(redis_client, "u1")] == ["sync.detected"]
+
+
+def test_failure_sensor_returns_a_dead_runs_requests_to_the_queue(db, database_url, redis_url, fake_cf, enqueue):
+    load(db, room_fixture())
+    request_id = enqueue()
+    crashed_run_id = str(uuid.uuid4())
+    with db.begin() as conn:
+        conn.execute(sync_requests.update().values(status="running", dagster_run_id=crashed_run_id))
+
+    instance = dg.DagsterInstance.ephemeral()
+    run = instance.create_run_for_job(cf_sync_job, run_id=crashed_run_id, run_config={
+        "ops": {"process_sync_requests": {"config": {"request_ids": [request_id]}}}
+    })
+    instance.report_run_failed(run)
+    failure_event = [e for e in instance.all_logs(run.run_id) if e.dagster_event and e.dagster_event.event_type_value == "PIPELINE_FAILURE"][0]
+    context = dg.build_run_status_sensor_context(
+        sensor_name="sync_run_failure_sensor", dagster_instance=instance, dagster_run=instance.get_run_by_id(run.run_id),
+        dagster_event=failure_event.dagster_event, resources={"sync_queue": SyncQueueResource(database_url=database_url)},
+    ).for_run_failure()
+    sync_run_failure_sensor(context)
+
+    with db.connect() as conn:
+        row = conn.execute(sa.select(sync_requests)).one()
+    assert (row.status, row.dagster_run_id, row.generation, row.attempts) == ("queued", None, 1, 0)
