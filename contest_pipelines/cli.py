@@ -119,6 +119,10 @@ def prepare_environment(data_dir: Path) -> dict[str, str]:
         env.setdefault("DATABASE_URL", services.database_url)
         env.setdefault("REDIS_URL", services.redis_url)
         env.setdefault("DAGSTER_POSTGRES_URL", services.dagster_postgres_url)
+        # Embedded URLs carry no password; print them so a second shell can use the CLI.
+        typer.echo(f"embedded services under {data_dir}:")
+        for key in ("DATABASE_URL", "REDIS_URL", "DAGSTER_POSTGRES_URL"):
+            typer.echo(f"  export {key}={env[key]}")
     if env.get("DAGSTER_POSTGRES_URL"):
         env["DAGSTER_POSTGRES_URL"] = dagster_storage_url(env["DAGSTER_POSTGRES_URL"])
     env.setdefault("DAGSTER_HOME", str(Path(".dagster_home").resolve()))

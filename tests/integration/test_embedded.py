@@ -144,6 +144,8 @@ def test_recorded_ports_taken_by_someone_else(data_dir: Path) -> None:
     squatters = []
     for url in (first.database_url, first.redis_url):
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        # Connections the stopped server closed linger in TIME_WAIT on this port.
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind(("127.0.0.1", _port(url)))
         sock.listen()
         squatters.append(sock)
