@@ -8,6 +8,9 @@ from contest_pipelines.db.tables import players, room_members, room_problems, ro
 from contest_pipelines.domain.validation_matrix import normalize_problem_id
 
 
+CHUNK_ROWS = 5000
+
+
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -64,16 +67,18 @@ class Fixture(_Model):
 def _upsert(conn: sa.Connection, table: sa.Table, rows: list[dict], keys: list[str]) -> int:
     """Insert or update rows; a row equal to what is stored is left alone, so the count is real changes."""
     rows = list({tuple(row[k] for k in keys): row for row in rows}.values())  # last duplicate in the file wins
-    if not rows:
-        return 0
+    # Chunks keep each statement under PostgreSQL's 65,535 bind parameters.
+    return sum(_upsert_chunk(conn, table, rows[i : i + CHUNK_ROWS], keys) for i in range(0, len(rows), CHUNK_ROWS))
+
+
+def _upsert_chunk(conn: sa.Connection, table: sa.Table, rows: list[dict], keys: list[str]) -> int:
     stmt = insert(table).values(rows)
     columns = [c for c in rows[0] if c not in keys]
     if not columns:
-        return conn.execute(stmt.on_conflict_do_nothing()).rowcount
+        return len(conn.execute(stmt.on_conflict_do_nothing().returning(sa.literal(1))).all())
     changed = sa.or_(*(table.c[c].is_distinct_from(stmt.excluded[c]) for c in columns))
-    return conn.execute(
-        stmt.on_conflict_do_update(index_elements=keys, set_={c: stmt.excluded[c] for c in columns}, where=changed)
-    ).rowcount
+    upsert = stmt.on_conflict_do_update(index_elements=keys, set_={c: stmt.excluded[c] for c in columns}, where=changed)
+    return len(conn.execute(upsert.returning(sa.literal(1))).all())
 
 
 def load_fixture(conn: sa.Connection, fixture: Fixture) -> dict[str, int]:

@@ -108,16 +108,22 @@ def claim(conn: sa.Connection, ids: list[str], run_id: str) -> list[ClaimedReque
     """Move due queued requests to running for this run; rows another run holds are skipped."""
     if not ids:
         return []
+    return _claim(conn, r.c.id.in_(ids), run_id)
+
+
+def claim_handle(conn: sa.Connection, handle: str, run_id: str) -> list[ClaimedRequest]:
+    """Also take every other due request of a handle this run is about to call Codeforces for:
+    one `user.status` answers them all, so they need not wait for a run and a call of their own."""
+    return _claim(conn, sa.func.lower(r.c.cf_handle) == handle.lower(), run_id, own_running=False)
+
+
+def _claim(conn: sa.Connection, which: sa.ColumnElement[bool], run_id: str, own_running: bool = True) -> list[ClaimedRequest]:
+    due = sa.and_(r.c.status == "queued", r.c.next_attempt_at <= sa.func.now())
+    # A retried op of the same run picks up what it had claimed before it failed.
+    mine = sa.and_(r.c.status == "running", r.c.dagster_run_id == run_id)
     lockable = (
         sa.select(r.c.id)
-        .where(
-            r.c.id.in_(ids),
-            sa.or_(
-                sa.and_(r.c.status == "queued", r.c.next_attempt_at <= sa.func.now()),
-                # A retried op of the same run picks up what it had claimed before it failed.
-                sa.and_(r.c.status == "running", r.c.dagster_run_id == run_id),
-            ),
-        )
+        .where(which, sa.or_(due, mine) if own_running else due)
         .with_for_update(skip_locked=True)
         .scalar_subquery()
     )

@@ -98,6 +98,7 @@ sync_requests = sa.Table(
     sa.CheckConstraint(f"status IN {SYNC_STATUSES!r}", name="status"),
 )
 sa.Index("ix_sync_requests_due", sync_requests.c.next_attempt_at, postgresql_where=sync_requests.c.status == "queued")
+sa.Index("ix_sync_requests_handle_due", sa.func.lower(sync_requests.c.cf_handle), postgresql_where=sync_requests.c.status == "queued")
 sa.Index("ix_sync_requests_user", sync_requests.c.user_id, sync_requests.c.created_at)
 sa.Index("ix_sync_requests_run", sync_requests.c.dagster_run_id, postgresql_where=sync_requests.c.status == "running")
 

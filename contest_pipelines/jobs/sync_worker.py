@@ -69,15 +69,19 @@ class SyncWorker:
     def process(self, request_ids: list[str], run_id: str) -> BatchReport:
         with self.engine.begin() as conn:
             claimed = sync_queue.claim(conn, request_ids, run_id)
-        report = BatchReport(requests=len(claimed))
         by_handle: dict[str, list[ClaimedRequest]] = defaultdict(list)
         for req in claimed:
             by_handle[req.cf_handle.casefold()].append(req)
-            self._publish_state(req, "running")
-        report.handles = len(by_handle)
+        report = BatchReport(handles=len(by_handle))
         for requests in by_handle.values():
+            # Requests for this handle that arrived since the sensor's tick ride on the same call.
+            with self.engine.begin() as conn:
+                requests = requests + sync_queue.claim_handle(conn, requests[0].cf_handle, run_id)
+            for req in requests:
+                self._publish_state(req, "running")
             for req, outcome in self._process_handle(requests, run_id):
                 report.outcomes[outcome] += 1
+            report.requests += len(requests)
         report.api_calls, report.paced_seconds = self.cf.api_calls, self.cf.paced_seconds
         return report
 

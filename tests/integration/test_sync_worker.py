@@ -263,3 +263,17 @@ def test_calls_are_paced_across_clients(db, fake_cf, make_client):
     arrivals = sorted(c.at for c in fake_cf.calls_for("user.status"))
     gaps = [b - a for a, b in zip(arrivals, arrivals[1:])]
     assert len(arrivals) == 6 and min(gaps) >= 0.2  # the slot is 0.25 s; arrival jitter is small
+
+
+def test_requests_queued_after_dispatch_ride_on_the_same_call_for_their_handle(db, redis_client, fake_cf, make_worker, enqueue):
+    load(db, room_fixture())
+    created = int(time.time()) - 600
+    fake_cf.add_submission("tourist", "1843A", "OK", created=created)
+    fake_cf.add_submission("tourist", "1843B", "OK", created=created)
+    dispatched = enqueue("u1", "1843A")
+    arrived_later = enqueue("u1", "1843B")  # not in the run's batch
+
+    report = make_worker().process([dispatched], new_run_id())
+
+    assert report.requests == 2 and report.api_calls == 1 and report.outcomes == {"detected": 2}
+    assert request_row(db, arrived_later).status == "detected"

@@ -1,0 +1,93 @@
+"""The CLI: load (idempotent, refuses bad files whole), token, migrate, replay-dead."""
+
+import json
+
+import jwt
+import sqlalchemy as sa
+from typer.testing import CliRunner
+
+from contest_pipelines.cli import app
+from contest_pipelines.db.tables import players, room_members, room_problems, rooms, sync_requests
+from tests.conftest import TEST_JWT_SECRET
+from tests.factories import room_fixture
+
+runner = CliRunner()
+
+
+def counts(db):
+    with db.connect() as conn:
+        return {t.name: conn.execute(sa.select(sa.func.count()).select_from(t)).scalar_one() for t in (players, rooms, room_problems, room_members)}
+
+
+def test_load_twice_changes_nothing(env, db, tmp_path):
+    fixture = tmp_path / "fixture.json"
+    fixture.write_text(json.dumps(room_fixture(players={"u1": "tourist", "u2": "petr"}, team_of={"u1": "t1"})))
+
+    first = runner.invoke(app, ["load", str(fixture)])
+    assert first.exit_code == 0, first.output
+    assert json.loads(first.output)["changed"]["players"] == 2
+    before = counts(db)
+    second = runner.invoke(app, ["load", str(fixture)])
+    assert second.exit_code == 0
+    assert set(json.loads(second.output)["changed"].values()) == {0}
+    assert counts(db) == before == {"players": 2, "rooms": 1, "room_problems": 2, "room_members": 2}
+
+
+def test_load_updates_changed_rows(env, db, tmp_path):
+    fixture = tmp_path / "fixture.json"
+    data = room_fixture()
+    fixture.write_text(json.dumps(data))
+    runner.invoke(app, ["load", str(fixture)])
+    data["players"][0]["cfHandle"] = "tourist2"
+    fixture.write_text(json.dumps(data))
+
+    result = runner.invoke(app, ["load", str(fixture)])
+    assert json.loads(result.output)["changed"]["players"] == 1
+    with db.connect() as conn:
+        assert conn.execute(sa.select(players.c.cf_handle)).scalar_one() == "tourist2"
+
+
+def test_a_bad_fixture_is_refused_whole_with_the_reason(env, db, tmp_path):
+    data = room_fixture()
+    data["rooms"][0]["problems"].append({"problemId": "not-a-problem", "points": 5, "revealedAt": "2026-01-01T00:00:00Z"})
+    fixture = tmp_path / "bad.json"
+    fixture.write_text(json.dumps(data))
+
+    result = runner.invoke(app, ["load", str(fixture)])
+    assert result.exit_code == 2
+    assert "not a Codeforces contest id" in result.output
+    assert counts(db) == {"players": 0, "rooms": 0, "room_problems": 0, "room_members": 0}
+
+
+def test_token_is_a_jwt_for_the_user(env):
+    result = runner.invoke(app, ["token", "alice", "--admin"])
+    claims = jwt.decode(result.output.strip(), TEST_JWT_SECRET, algorithms=["HS256"])
+    assert claims["sub"] == "alice" and claims["admin"] is True
+
+
+def test_migrate_is_idempotent(env):
+    assert runner.invoke(app, ["migrate"]).exit_code == 0
+    assert runner.invoke(app, ["migrate"]).output.strip() == "migrated to head"
+
+
+def test_replay_dead_requeues_dead_requests(env, db, enqueue):
+    from tests.factories import load
+
+    load(db, room_fixture())
+    request_id = enqueue()
+    with db.begin() as conn:
+        conn.execute(sync_requests.update().values(status="dead", attempts=4))
+
+    result = runner.invoke(app, ["replay-dead"])
+    assert result.output.strip() == "replayed 1 dead sync requests"
+    with db.connect() as conn:
+        assert conn.execute(sa.select(sync_requests.c.status, sync_requests.c.attempts).where(sync_requests.c.id == request_id)).one() == ("queued", 0)
+
+
+def test_load_handles_rooms_larger_than_one_statement(env, db, tmp_path):
+    members = {f"u{i}": f"h{i}" for i in range(12_000)}  # 3 columns each: over the 65,535-parameter limit
+    fixture = tmp_path / "big.json"
+    fixture.write_text(json.dumps(room_fixture(players=members)))
+    result = runner.invoke(app, ["load", str(fixture)])
+    assert result.exit_code == 0, result.output
+    assert counts(db)["room_members"] == 12_000
