@@ -1,8 +1,10 @@
 """POST /api/contests/sync and GET /api/contests/sync/{requestId}."""
 
+import logging
 import uuid
 from datetime import UTC, datetime
 
+import redis
 import sqlalchemy as sa
 from fastapi import APIRouter, HTTPException, Response, status
 from fastapi.responses import JSONResponse
@@ -14,6 +16,7 @@ from contest_pipelines.db import sync_queue
 from contest_pipelines.db.tables import sync_requests
 
 router = APIRouter(prefix="/api/contests", tags=["sync"])
+log = logging.getLogger(__name__)
 
 
 @router.post(
@@ -41,13 +44,17 @@ def request_sync(body: SyncBody, user_id: CurrentUser, engine: DbEngine, r: Redi
         r.delete(cooldown_key)  # nothing was queued, so the cooldown must not be spent
         raise
 
-    pipe = r.pipeline(transaction=True)
-    pipe.hset(
-        events.sync_state_key(ctx.room_id, user_id),
-        mapping={"status": "queued", "position": position, "createdAt": created_at.isoformat(), "requestId": request_id},
-    )
-    events.publish(pipe, user_id, events.SYNC_QUEUED, events.queued_payload(position), maxlen=settings.events_stream_maxlen)
-    pipe.execute()
+    try:
+        pipe = r.pipeline(transaction=True)
+        pipe.hset(
+            events.sync_state_key(ctx.room_id, user_id),
+            mapping={"status": "queued", "position": position, "createdAt": created_at.isoformat(), "requestId": request_id},
+        )
+        events.publish(pipe, user_id, events.SYNC_QUEUED, events.queued_payload(position), maxlen=settings.events_stream_maxlen)
+        pipe.execute()
+    except redis.RedisError as exc:
+        # The request is queued in PostgreSQL and will be processed; only the notification is lost.
+        log.warning("sync request %s queued but its sync.queued event was not published: %s", request_id, exc)
     return SyncQueued(requestId=request_id, position=position)
 
 

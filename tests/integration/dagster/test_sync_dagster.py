@@ -120,3 +120,18 @@ def test_failure_sensor_returns_a_dead_runs_requests_to_the_queue(db, database_u
     with db.connect() as conn:
         row = conn.execute(sa.select(sync_requests)).one()
     assert (row.status, row.dagster_run_id, row.generation, row.attempts) == ("queued", None, 1, 0)
+
+
+def test_dagster_definitions_validate_from_the_workspace():
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from tests.conftest import ROOT
+
+    result = subprocess.run(
+        [str(Path(sys.executable).parent / "dagster"), "definitions", "validate", "-w", "workspace.yaml"],
+        cwd=ROOT, capture_output=True, text=True, timeout=120,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "All code locations passed validation" in result.stderr + result.stdout
