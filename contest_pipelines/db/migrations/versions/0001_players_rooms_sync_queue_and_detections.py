@@ -104,6 +104,7 @@ def upgrade() -> None:
     op.create_index('ix_sync_requests_due', 'sync_requests', ['next_attempt_at'], unique=False, postgresql_where=sa.text("status = 'queued'"))
     op.create_index('ix_sync_requests_handle_due', 'sync_requests', [sa.text('lower(cf_handle)')], unique=False, postgresql_where=sa.text("status = 'queued'"))
     op.create_index('ix_sync_requests_run', 'sync_requests', ['dagster_run_id'], unique=False, postgresql_where=sa.text("status = 'running'"))
+    op.create_index('ix_sync_requests_waiting', 'sync_requests', ['created_at'], unique=False, postgresql_where=sa.text("status IN ('queued', 'running')"))
     op.create_index('ix_sync_requests_user', 'sync_requests', ['user_id', 'created_at'], unique=False)
     op.create_table('team_members',
     sa.Column('team_id', sa.Text(), nullable=False),
@@ -119,6 +120,7 @@ def downgrade() -> None:
     
     op.drop_table('team_members')
     op.drop_index('ix_sync_requests_user', table_name='sync_requests')
+    op.drop_index('ix_sync_requests_waiting', table_name='sync_requests')
     op.drop_index('ix_sync_requests_run', table_name='sync_requests', postgresql_where=sa.text("status = 'running'"))
     op.drop_index('ix_sync_requests_handle_due', table_name='sync_requests')
     op.drop_index('ix_sync_requests_due', table_name='sync_requests', postgresql_where=sa.text("status = 'queued'"))
