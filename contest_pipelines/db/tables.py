@@ -52,7 +52,10 @@ rooms = sa.Table(
     sa.Column("ends_at", TZ, nullable=False),
     sa.Column("status", sa.Text, nullable=False, server_default="scheduled"),
     sa.Column("created_at", TZ, nullable=False, server_default=NOW),
+    sa.Column("tournament_id", sa.Text, sa.ForeignKey("tournaments.tournament_id", ondelete="SET NULL"), nullable=True),
+    sa.Column("kind", sa.Text, nullable=False, server_default="contest"),
     sa.CheckConstraint("ends_at > starts_at", name="window"),
+    sa.CheckConstraint("kind IN ('contest', 'prediction')", name="kind"),
 )
 
 room_problems = sa.Table(
@@ -125,3 +128,109 @@ detections = sa.Table(
     sa.UniqueConstraint("room_id", "user_id", "problem_id", name="uq_detections_room_user_problem"),
     sa.UniqueConstraint("room_id", "cf_submission_id", name="uq_detections_room_submission"),
 )
+
+# --- Scoring (seed 004): leagues hold tournaments, tournaments hold rooms --------------------------
+
+ROOM_KINDS = ("contest", "prediction")
+LEDGER_STATUSES = ("applied", "skipped", "failed")
+SCOPES = ("tournament", "league")
+
+leagues = sa.Table(
+    "leagues",
+    metadata,
+    sa.Column("league_id", sa.Text, primary_key=True),
+    sa.Column("name", sa.Text, nullable=False),
+)
+
+tournaments = sa.Table(
+    "tournaments",
+    metadata,
+    sa.Column("tournament_id", sa.Text, primary_key=True),
+    sa.Column("league_id", sa.Text, sa.ForeignKey("leagues.league_id", ondelete="CASCADE"), nullable=False),
+    sa.Column("name", sa.Text, nullable=False),
+)
+
+# A prediction room's members guess the final score of one match.
+guesses = sa.Table(
+    "guesses",
+    metadata,
+    sa.Column("room_id", sa.Text, primary_key=True),
+    sa.Column("user_id", sa.Text, primary_key=True),
+    sa.Column("home", sa.Integer, nullable=False),
+    sa.Column("away", sa.Integer, nullable=False),
+    sa.Column("guessed_at", TZ, nullable=False, server_default=NOW),
+    sa.ForeignKeyConstraint(["room_id", "user_id"], ["room_members.room_id", "room_members.user_id"], ondelete="CASCADE"),
+    sa.CheckConstraint("home >= 0 AND away >= 0", name="non_negative"),
+)
+
+# What the match provider last said about a prediction room, and every status change we saw.
+match_results = sa.Table(
+    "match_results",
+    metadata,
+    sa.Column("room_id", sa.Text, sa.ForeignKey("rooms.room_id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("status", sa.Text, nullable=False),
+    sa.Column("home_score", sa.Integer, nullable=True),
+    sa.Column("away_score", sa.Integer, nullable=True),
+    sa.Column("observed_at", TZ, nullable=False, server_default=NOW),
+)
+
+room_transitions = sa.Table(
+    "room_transitions",
+    metadata,
+    sa.Column("id", sa.BigInteger, sa.Identity(), primary_key=True),
+    sa.Column("room_id", sa.Text, sa.ForeignKey("rooms.room_id", ondelete="CASCADE"), nullable=False),
+    sa.Column("previous", sa.Text, nullable=True),
+    sa.Column("current", sa.Text, nullable=False),
+    sa.Column("result_hash", sa.Text, nullable=True),
+    sa.Column("settlement_requested", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("at", TZ, nullable=False, server_default=NOW),
+)
+
+# One row per settlement attempt of a room. `version` numbers the applied ones (unique per room): two
+# racing settlements cannot both apply version N.
+settlement_ledger = sa.Table(
+    "settlement_ledger",
+    metadata,
+    sa.Column("id", sa.BigInteger, sa.Identity(), primary_key=True),
+    sa.Column("room_id", sa.Text, sa.ForeignKey("rooms.room_id", ondelete="CASCADE"), nullable=False),
+    sa.Column("version", sa.Integer, nullable=True),
+    sa.Column("idempotency_key", sa.Text, nullable=False),
+    sa.Column("result_hash", sa.Text, nullable=False),
+    sa.Column("status", sa.Text, nullable=False),
+    sa.Column("members", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("changed_members", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("points_total", sa.BigInteger, nullable=False, server_default="0"),
+    sa.Column("points_delta", sa.BigInteger, nullable=False, server_default="0"),
+    sa.Column("db_ms", sa.Float, nullable=True),
+    sa.Column("error", sa.Text, nullable=True),
+    sa.Column("dagster_run_id", sa.Text, nullable=True),
+    sa.Column("created_at", TZ, nullable=False, server_default=NOW),
+    sa.UniqueConstraint("room_id", "version", name="uq_settlement_ledger_room_version"),
+    sa.UniqueConstraint("idempotency_key", name="uq_settlement_ledger_idempotency_key"),
+    sa.CheckConstraint(f"status IN {LEDGER_STATUSES!r}", name="status"),
+    sa.CheckConstraint("(status = 'applied') = (version IS NOT NULL)", name="version_iff_applied"),
+)
+
+# The result of a room as last applied: what a correction is compared against.
+room_results = sa.Table(
+    "room_results",
+    metadata,
+    sa.Column("room_id", sa.Text, sa.ForeignKey("rooms.room_id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("user_id", sa.Text, primary_key=True),
+    sa.Column("points", sa.Integer, nullable=False),
+    sa.Column("last_scored_at", TZ, nullable=True),
+    sa.Column("version", sa.Integer, nullable=False),
+)
+
+# Tournament and league standings: the source of truth the Redis boards project.
+standings = sa.Table(
+    "standings",
+    metadata,
+    sa.Column("scope", sa.Text, primary_key=True),
+    sa.Column("scope_id", sa.Text, primary_key=True),
+    sa.Column("user_id", sa.Text, primary_key=True),
+    sa.Column("points", sa.BigInteger, nullable=False, server_default="0"),
+    sa.Column("last_scored_at", TZ, nullable=True),
+    sa.CheckConstraint(f"scope IN {SCOPES!r}", name="scope"),
+)
+sa.Index("ix_standings_order", standings.c.scope, standings.c.scope_id, standings.c.points.desc(), standings.c.last_scored_at, standings.c.user_id)

@@ -1,0 +1,96 @@
+"""Scoring rules, pure: a contest room's points come from verified solves, a prediction room's from
+guesses against the final score. Every result is per member: points and the last scoring time."""
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal
+
+Outcome = Literal["home", "away", "draw"]
+
+# The prediction rule table: the first rule that matches gives the points.
+PREDICTION_RULES: tuple[tuple[str, int], ...] = (
+    ("exact score", 3),
+    ("right outcome", 1),
+    ("miss", 0),
+)
+
+
+@dataclass(frozen=True, order=True)
+class MemberResult:
+    """A member's score in one room; `last_scored_at` (whole seconds) is None when nothing scored."""
+
+    points: int
+    last_scored_at: datetime | None
+
+
+@dataclass(frozen=True)
+class Solve:
+    user_id: str
+    problem_id: str
+    points: int
+    solved_at: datetime
+
+
+@dataclass(frozen=True)
+class Guess:
+    user_id: str
+    home: int
+    away: int
+    guessed_at: datetime
+
+
+def whole_seconds(moment: datetime | None) -> datetime | None:
+    """Scores tie-break on whole seconds everywhere (PostgreSQL, Redis), so times are truncated once, here."""
+    return None if moment is None else moment.replace(microsecond=0)
+
+
+def outcome(home: int, away: int) -> Outcome:
+    return "home" if home > away else "away" if away > home else "draw"
+
+
+def prediction_rule(guess_home: int, guess_away: int, home: int, away: int) -> str:
+    if (guess_home, guess_away) == (home, away):
+        return "exact score"
+    if outcome(guess_home, guess_away) == outcome(home, away):
+        return "right outcome"
+    return "miss"
+
+
+def prediction_points(guess_home: int, guess_away: int, home: int, away: int) -> int:
+    return dict(PREDICTION_RULES)[prediction_rule(guess_home, guess_away, home, away)]
+
+
+def prediction_results(members: Iterable[str], guesses: Iterable[Guess], home: int, away: int) -> dict[str, MemberResult]:
+    """Every member gets a result; a member without a guess scores 0. An earlier guess wins a tie."""
+    results = {user: MemberResult(0, None) for user in members}
+    for guess in guesses:
+        if guess.user_id not in results:
+            continue
+        points = prediction_points(guess.home, guess.away, home, away)
+        results[guess.user_id] = MemberResult(points, whole_seconds(guess.guessed_at) if points > 0 else None)
+    return results
+
+
+def contest_results(members: Iterable[str], solves: Iterable[Solve]) -> dict[str, MemberResult]:
+    """A problem's points go to each member who solved it, once (their first verified solve)."""
+    first: dict[tuple[str, str], Solve] = {}
+    for solve in solves:
+        key = (solve.user_id, solve.problem_id)
+        if key not in first or solve.solved_at < first[key].solved_at:
+            first[key] = solve
+    results = {user: MemberResult(0, None) for user in members}
+    for (user, _), solve in first.items():
+        if user not in results:
+            continue
+        current = results[user]
+        scored_at = whole_seconds(solve.solved_at) if solve.points > 0 else None
+        latest = max((t for t in (current.last_scored_at, scored_at) if t is not None), default=None)
+        results[user] = MemberResult(current.points + solve.points, latest)
+    return results
+
+
+def team_results(team_of: Mapping[str, str | None], solves: Iterable[Solve]) -> dict[str, MemberResult]:
+    """A team scores each problem once, at the time of its members' first solve of it."""
+    as_team = [Solve(team_of[s.user_id], s.problem_id, s.points, s.solved_at) for s in solves if team_of.get(s.user_id)]
+    return contest_results({t for t in team_of.values() if t}, as_team)

@@ -1,0 +1,71 @@
+"""Ranking semantics and encoding; settlement deltas and hashes (with hypothesis invariants)."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from contest_pipelines.domain.ranking import Row, decode, encode, rank_rows, sort_key
+from contest_pipelines.domain.scoring import MemberResult
+from contest_pipelines.domain.settlement import deltas, result_hash
+
+T = datetime(2026, 3, 1, tzinfo=UTC)
+ROWS = [Row("a", 10, T), Row("b", 7, T), Row("c", 7, T), Row("d", 5, T + timedelta(seconds=1))]
+
+
+@pytest.mark.parametrize(("mode", "ranks"), [("ordinal", [1, 2, 3, 4]), ("competition", [1, 2, 2, 4]), ("dense", [1, 2, 2, 3])])
+def test_rank_modes(mode, ranks):
+    assert [r.rank for r in rank_rows(ROWS, mode)] == ranks
+
+
+@pytest.mark.parametrize(("mode", "first_rank", "ranks"), [("ordinal", None, [3, 4]), ("competition", 2, [2, 4]), ("dense", 2, [2, 3])])
+def test_a_page_starting_mid_board(mode, first_rank, ranks):
+    assert [r.rank for r in rank_rows(ROWS[2:], mode, offset=2, first_rank=first_rank)] == ranks
+
+
+def test_order_points_then_earlier_time_then_user_id():
+    rows = [Row("z", 5, None), Row("b", 5, T), Row("a", 5, T), Row("c", 5, T - timedelta(seconds=1)), Row("d", 6, T + timedelta(days=9))]
+    assert [r.user_id for r in sorted(rows, key=sort_key)] == ["d", "c", "a", "b", "z"]
+
+
+times = st.one_of(st.none(), st.datetimes(min_value=datetime(2020, 1, 2), max_value=datetime(2087, 1, 1), timezones=st.just(UTC)).map(lambda d: d.replace(microsecond=0)))
+
+
+@given(st.integers(-(2**21) + 1, 2**21 - 1), times)
+def test_encoding_is_exact(points, when):
+    assert decode(encode(points, when)) == (points, when)
+
+
+@given(st.tuples(st.integers(0, 2**21 - 1), times), st.tuples(st.integers(0, 2**21 - 1), times))
+def test_encoding_preserves_board_order(a, b):
+    def board_key(p, t):
+        return (-p, t is None, t or T)
+
+    if board_key(*a) < board_key(*b):
+        assert encode(*a) < encode(*b)
+    elif board_key(*a) == board_key(*b):
+        assert encode(*a) == encode(*b)
+
+
+results = st.dictionaries(st.sampled_from("abcdefgh"), st.builds(MemberResult, st.integers(0, 50), times), max_size=8)
+
+
+@given(results, results)
+def test_applying_deltas_to_the_previous_result_gives_the_current(previous, current):
+    totals = {u: r.points for u, r in previous.items()}
+    for d in deltas(previous, current):
+        totals[d.user_id] = totals.get(d.user_id, 0) + d.points_delta
+        assert (d.points, d.last_scored_at) == (current.get(d.user_id, MemberResult(0, None)).points, current.get(d.user_id, MemberResult(0, None)).last_scored_at)
+    assert {u: p for u, p in totals.items() if u in current} == {u: r.points for u, r in current.items()}
+    assert all(totals[u] == 0 for u in totals if u not in current)
+    assert (deltas(previous, current) == []) == (previous == current)
+
+
+@given(results)
+def test_hash_ignores_order_and_sees_every_change(res):
+    assert result_hash(res) == result_hash(dict(reversed(list(res.items()))))
+    if res:
+        user = next(iter(res))
+        bumped = {**res, user: MemberResult(res[user].points + 1, res[user].last_scored_at)}
+        assert result_hash(bumped) != result_hash(res)
