@@ -1,10 +1,22 @@
 """`contest-pipelines load FILE.json`: upserts players, teams, rooms, problems and members (idempotent)."""
 
+from typing import Literal
+
 import sqlalchemy as sa
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
 from sqlalchemy.dialects.postgresql import insert
 
-from contest_pipelines.db.tables import players, room_members, room_problems, rooms, team_members, teams
+from contest_pipelines.db.tables import (
+    guesses,
+    leagues,
+    players,
+    room_members,
+    room_problems,
+    rooms,
+    team_members,
+    teams,
+    tournaments,
+)
 from contest_pipelines.domain.validation_matrix import normalize_problem_id
 
 
@@ -43,11 +55,32 @@ class Member(_Model):
     teamId: str | None = None
 
 
+class League(_Model):
+    leagueId: str = Field(min_length=1)
+    name: str
+
+
+class Tournament(_Model):
+    tournamentId: str = Field(min_length=1)
+    leagueId: str = Field(min_length=1)
+    name: str
+
+
+class GuessIn(_Model):
+    roomId: str
+    userId: str
+    home: int = Field(ge=0)
+    away: int = Field(ge=0)
+    guessedAt: AwareDatetime | None = None
+
+
 class Room(_Model):
     roomId: str = Field(min_length=1)
     name: str
     startsAt: AwareDatetime
     endsAt: AwareDatetime
+    tournamentId: str | None = None
+    kind: Literal["contest", "prediction"] = "contest"
     problems: list[Problem] = []
     members: list[Member] = []
 
@@ -59,9 +92,12 @@ class Room(_Model):
 
 
 class Fixture(_Model):
+    leagues: list[League] = []
+    tournaments: list[Tournament] = []
     players: list[Player] = []
     teams: list[Team] = []
     rooms: list[Room] = []
+    guesses: list[GuessIn] = []
 
 
 def _upsert(conn: sa.Connection, table: sa.Table, rows: list[dict], keys: list[str]) -> int:
@@ -83,7 +119,13 @@ def _upsert_chunk(conn: sa.Connection, table: sa.Table, rows: list[dict], keys: 
 
 def load_fixture(conn: sa.Connection, fixture: Fixture) -> dict[str, int]:
     """Upsert everything in one transaction (the caller's); loading twice changes nothing."""
+    league_ids = {t.leagueId for t in fixture.tournaments} - {lg.leagueId for lg in fixture.leagues}
     counts = {
+        "leagues": _upsert(conn, leagues, [{"league_id": lg.leagueId, "name": lg.name} for lg in fixture.leagues], ["league_id"])
+        + _ensure(conn, leagues, [{"league_id": i, "name": i} for i in sorted(league_ids)], ["league_id"]),
+        "tournaments": _upsert(conn, tournaments, [
+            {"tournament_id": t.tournamentId, "league_id": t.leagueId, "name": t.name} for t in fixture.tournaments
+        ], ["tournament_id"]),
         "players": _upsert(conn, players, [
             {"user_id": p.userId, "cf_handle": p.cfHandle, "display_name": p.displayName} for p in fixture.players
         ], ["user_id"]),
@@ -92,7 +134,8 @@ def load_fixture(conn: sa.Connection, fixture: Fixture) -> dict[str, int]:
             {"team_id": t.teamId, "user_id": u} for t in fixture.teams for u in t.members
         ], ["team_id", "user_id"]),
         "rooms": _upsert(conn, rooms, [
-            {"room_id": r.roomId, "name": r.name, "starts_at": r.startsAt, "ends_at": r.endsAt} for r in fixture.rooms
+            {"room_id": r.roomId, "name": r.name, "starts_at": r.startsAt, "ends_at": r.endsAt, "tournament_id": r.tournamentId, "kind": r.kind}
+            for r in fixture.rooms
         ], ["room_id"]),
         "room_problems": _upsert(conn, room_problems, [
             {"room_id": r.roomId, "problem_id": p.problemId, "points": p.points, "revealed_at": p.revealedAt}
@@ -101,5 +144,17 @@ def load_fixture(conn: sa.Connection, fixture: Fixture) -> dict[str, int]:
         "room_members": _upsert(conn, room_members, [
             {"room_id": r.roomId, "user_id": m.userId, "team_id": m.teamId} for r in fixture.rooms for m in r.members
         ], ["room_id", "user_id"]),
+        # A guess without a time keeps the time it was first loaded at, so reloading changes nothing.
+        "guesses": sum(_upsert(conn, guesses, [
+            {"room_id": g.roomId, "user_id": g.userId, "home": g.home, "away": g.away, **({"guessed_at": g.guessedAt} if timed else {})}
+            for g in fixture.guesses if (g.guessedAt is not None) == timed
+        ], ["room_id", "user_id"]) for timed in (True, False)),
     }
     return counts
+
+
+def _ensure(conn: sa.Connection, table: sa.Table, rows: list[dict], keys: list[str]) -> int:
+    """Insert rows that are missing; existing ones keep their values (a league named only by its id)."""
+    if not rows:
+        return 0
+    return len(conn.execute(insert(table).values(rows).on_conflict_do_nothing(index_elements=keys).returning(sa.literal(1))).all())

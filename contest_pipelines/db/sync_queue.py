@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
 
 from contest_pipelines.db.tables import detections, players, room_members, room_problems, rooms, sync_requests
+from contest_pipelines.scoreboards import bump_versions
 
 r = sync_requests
 
@@ -169,6 +170,10 @@ def record_detection(conn: sa.Connection, req: ClaimedRequest, run_id: str, subm
         .values(
             room_id=req.room_id, user_id=req.user_id, team_id=req.team_id, problem_id=req.problem_id,
             cf_submission_id=submission_id, cf_timestamp=created, request_id=req.id, raw=raw,
+            # Scored as soon as it is credited: the problem's points in this room.
+            points_awarded=sa.select(room_problems.c.points)
+            .where(room_problems.c.room_id == req.room_id, room_problems.c.problem_id == req.problem_id)
+            .scalar_subquery(),
         )
         .on_conflict_do_nothing()
         .returning(*detections.c)
@@ -183,7 +188,16 @@ def record_detection(conn: sa.Connection, req: ClaimedRequest, run_id: str, subm
         return None
     if not _settle(conn, req.id, run_id, status="detected", reason=None, detail=None, finished_at=sa.func.now()):
         raise StaleClaim(req.id)
-    return dict(existing._mapping)
+    row = dict(existing._mapping)
+    if inserted is not None:
+        row["board_version"] = bump_versions(conn, [("room", req.room_id)])[("room", req.room_id)]
+        row["room_points"], row["room_last_scored_at"] = conn.execute(
+            sa.select(
+                sa.func.coalesce(sa.func.sum(detections.c.points_awarded), 0),
+                sa.func.to_timestamp(sa.func.max(detections.c.cf_timestamp).filter(detections.c.points_awarded > 0)),
+            ).where(detections.c.room_id == req.room_id, detections.c.user_id == req.user_id)
+        ).one()
+    return row
 
 
 def mark_failed(conn: sa.Connection, req: ClaimedRequest, run_id: str, *, status: str, reason: str, detail: str, attempts: int | None = None) -> bool:

@@ -234,3 +234,13 @@ standings = sa.Table(
     sa.CheckConstraint(f"scope IN {SCOPES!r}", name="scope"),
 )
 sa.Index("ix_standings_order", standings.c.scope, standings.c.scope_id, standings.c.points.desc(), standings.c.last_scored_at, standings.c.user_id)
+
+# Bumped in the transaction of every change to a board's source data; a Redis board is current only
+# while it says it reflects this version.
+board_versions = sa.Table(
+    "board_versions",
+    metadata,
+    sa.Column("scope", sa.Text, primary_key=True),
+    sa.Column("scope_id", sa.Text, primary_key=True),
+    sa.Column("version", sa.BigInteger, nullable=False, server_default="0"),
+)

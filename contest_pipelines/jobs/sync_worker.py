@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 import redis
 import sqlalchemy as sa
 
-from contest_pipelines import events
+from contest_pipelines import events, scoreboards
 from contest_pipelines.clients.codeforces import (
     CodeforcesCircuitOpen,
     CodeforcesClient,
@@ -131,7 +131,19 @@ class SyncWorker:
             cf_submission_id=row["cf_submission_id"], cf_timestamp=row["cf_timestamp"], points_awarded=row["points_awarded"],
         )
         self._emit(req, "detected", events.SYNC_DETECTED, payload)
+        if "board_version" in row:
+            self._project_room(req, row)
         return "detected"
+
+    def _project_room(self, req: ClaimedRequest, row: dict) -> None:
+        """Keep the live room board current; if this cannot apply, its next read rebuilds it."""
+        try:
+            scoreboards.project(
+                self.redis, "room", req.room_id, row["board_version"],
+                [(req.user_id, int(row["room_points"]), row["room_last_scored_at"])],
+            )
+        except redis.RedisError as exc:
+            self.log.warning("room board %s not updated: %s", req.room_id, exc)
 
     def _fail(self, req: ClaimedRequest, run_id: str, *, verdict: str, detail: str) -> str:
         with self.engine.begin() as conn:

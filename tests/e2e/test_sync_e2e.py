@@ -55,7 +55,7 @@ def test_sync_detected_arrives_on_the_sse_stream(dagster_daemon, live_api, db, r
     assert detected["event"] == "sync.detected"
     assert json.loads(detected["data"]) == {
         "roomId": "room-1", "userId": "u1", "teamId": "t1", "problemId": "1843A", "cfSubmissionId": submission["id"],
-        "cfTimestamp": submission["creationTimeSeconds"], "verdict": "OK", "pointsAwarded": None,
+        "cfTimestamp": submission["creationTimeSeconds"], "verdict": "OK", "pointsAwarded": 100,
     }
     status = httpx.get(
         f"{live_api}/api/contests/sync/{response.json()['requestId']}", headers={"Authorization": f"Bearer {token}"}

@@ -43,12 +43,12 @@ def test_accepted_submission_is_detected_with_the_exact_payload(db, redis_client
     assert report.outcomes == {"detected": 1} and report.api_calls == 1
     assert request_row(db, request_id).status == "detected"
     [row] = detection_rows(db)
-    assert (row.user_id, row.problem_id, row.cf_submission_id, row.team_id, row.points_awarded) == ("u1", "1843A", sub["id"], "t1", None)
+    assert (row.user_id, row.problem_id, row.cf_submission_id, row.team_id, row.points_awarded) == ("u1", "1843A", sub["id"], "t1", 100)
     [event] = stream(redis_client)
     assert event.type == "sync.detected"
     assert event.data == {
         "roomId": "room-1", "userId": "u1", "teamId": "t1", "problemId": "1843A", "cfSubmissionId": sub["id"],
-        "cfTimestamp": sub["creationTimeSeconds"], "verdict": "OK", "pointsAwarded": None,
+        "cfTimestamp": sub["creationTimeSeconds"], "verdict": "OK", "pointsAwarded": 100,
     }
     call = fake_cf.calls_for("user.status")[0]
     assert call.params["handle"] == "tourist" and call.params["count"] == "20"

@@ -16,7 +16,12 @@ depends_on = None
 
 
 def upgrade() -> None:
-    
+    op.create_table('board_versions',
+    sa.Column('scope', sa.Text(), nullable=False),
+    sa.Column('scope_id', sa.Text(), nullable=False),
+    sa.Column('version', sa.BigInteger(), server_default='0', nullable=False),
+    sa.PrimaryKeyConstraint('scope', 'scope_id', name=op.f('pk_board_versions'))
+    )
     op.create_table('leagues',
     sa.Column('league_id', sa.Text(), nullable=False),
     sa.Column('name', sa.Text(), nullable=False),
@@ -108,7 +113,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    
+    op.drop_table('board_versions')
     op.drop_constraint(op.f('ck_rooms_kind'), 'rooms', type_='check')
     op.drop_constraint(op.f('fk_rooms_tournament_id_tournaments'), 'rooms', type_='foreignkey')
     op.drop_column('rooms', 'kind')

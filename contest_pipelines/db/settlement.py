@@ -1,0 +1,195 @@
+"""Settles a room exactly once: the ledger row and every member's standings delta in one transaction.
+
+The room row is locked (`FOR UPDATE`) so settlements of one room run one after another; the
+unique (room, version) constraint would refuse a second apply of the same version even without it.
+Deltas are staged with COPY into a temporary table and applied with set-based statements.
+"""
+
+import time
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import sqlalchemy as sa
+
+from contest_pipelines.db.tables import (
+    detections,
+    guesses,
+    match_results,
+    room_members,
+    room_problems,
+    room_results,
+    rooms,
+    settlement_ledger,
+    tournaments,
+)
+from contest_pipelines.domain.scoring import Guess, MemberResult, Solve, contest_results, prediction_results
+from contest_pipelines.domain.settlement import Delta, deltas, result_hash
+from contest_pipelines.scoreboards import bump_versions
+
+ledger = settlement_ledger
+
+
+class RoomNotSettleable(Exception):
+    """The room cannot be settled now (unknown, or its match has no final result yet)."""
+
+
+@dataclass
+class SettlementOutcome:
+    room_id: str
+    status: str
+    version: int | None
+    result_hash: str
+    members: int
+    changes: list[Delta] = field(default_factory=list)
+    scopes: list[tuple[str, str]] = field(default_factory=list)
+    # Rows to project after commit: (scope, scope_id) -> [(user_id, points, last_scored_at)]
+    projection: dict[tuple[str, str], list[tuple[str, int, datetime | None]]] = field(default_factory=dict)
+    versions: dict[tuple[str, str], int] = field(default_factory=dict)
+    db_ms: float = 0.0
+
+
+def room_scopes(conn: sa.Connection, room: sa.Row) -> list[tuple[str, str]]:
+    if room.tournament_id is None:
+        return []
+    league_id = conn.execute(sa.select(tournaments.c.league_id).where(tournaments.c.tournament_id == room.tournament_id)).scalar_one()
+    return [("tournament", room.tournament_id), ("league", league_id)]
+
+
+def room_result(conn: sa.Connection, room: sa.Row) -> dict[str, MemberResult]:
+    """The room's result now, from its source data, through the pure scoring rules."""
+    members = conn.execute(sa.select(room_members.c.user_id).where(room_members.c.room_id == room.room_id)).scalars().all()
+    if room.kind == "contest":
+        solves = conn.execute(
+            sa.select(detections.c.user_id, detections.c.problem_id, room_problems.c.points, detections.c.cf_timestamp)
+            .join(room_problems, sa.and_(room_problems.c.room_id == detections.c.room_id, room_problems.c.problem_id == detections.c.problem_id))
+            .where(detections.c.room_id == room.room_id)
+        )
+        return contest_results(members, [Solve(u, p, pts, datetime.fromtimestamp(ts, UTC)) for u, p, pts, ts in solves])
+    final = conn.execute(sa.select(match_results).where(match_results.c.room_id == room.room_id)).one_or_none()
+    if final is None or final.status != "ended" or final.home_score is None or final.away_score is None:
+        raise RoomNotSettleable(f"room {room.room_id}: the match provider has not reported a final score")
+    rows = conn.execute(sa.select(guesses).where(guesses.c.room_id == room.room_id))
+    return prediction_results(members, [Guess(g.user_id, g.home, g.away, g.guessed_at) for g in rows], final.home_score, final.away_score)
+
+
+def settle_room(engine: sa.Engine, room_id: str, *, run_id: str | None = None) -> SettlementOutcome:
+    started = time.perf_counter()
+    try:
+        with engine.begin() as conn:
+            outcome = _settle(conn, room_id, run_id, started)
+    except RoomNotSettleable:
+        raise
+    except Exception as exc:
+        with engine.begin() as conn:  # the failed attempt is on record even though its transaction rolled back
+            conn.execute(ledger.insert().values(
+                room_id=room_id, idempotency_key=f"{room_id}:failed:{uuid.uuid4()}", result_hash="", status="failed",
+                error=f"{type(exc).__name__}: {exc}"[:1000], dagster_run_id=run_id,
+                db_ms=(time.perf_counter() - started) * 1000,
+            ))
+        raise
+    return outcome
+
+
+def _settle(conn: sa.Connection, room_id: str, run_id: str | None, started: float) -> SettlementOutcome:
+    room = conn.execute(sa.select(rooms).where(rooms.c.room_id == room_id).with_for_update()).one_or_none()
+    if room is None:
+        raise RoomNotSettleable(f"room {room_id} does not exist")
+    current = room_result(conn, room)
+    digest = result_hash(current)
+    last = conn.execute(
+        sa.select(ledger.c.version, ledger.c.result_hash)
+        .where(ledger.c.room_id == room_id, ledger.c.status == "applied")
+        .order_by(ledger.c.version.desc()).limit(1)
+    ).one_or_none()
+    base = last.version if last else 0
+    scopes = room_scopes(conn, room)
+    outcome = SettlementOutcome(room_id, "skipped", None, digest, len(current), scopes=scopes)
+    if last is not None and last.result_hash == digest:
+        outcome.db_ms = (time.perf_counter() - started) * 1000
+        conn.execute(ledger.insert().values(
+            room_id=room_id, idempotency_key=f"{room_id}:v{base}:{digest[:16]}:skip:{uuid.uuid4()}", result_hash=digest,
+            status="skipped", members=len(current), points_total=sum(r.points for r in current.values()), db_ms=outcome.db_ms,
+            dagster_run_id=run_id,
+        ))
+        return outcome
+
+    previous = {
+        row.user_id: MemberResult(row.points, row.last_scored_at)
+        for row in conn.execute(sa.select(room_results).where(room_results.c.room_id == room_id))
+    }
+    outcome.changes = deltas(previous, current)
+    outcome.status, outcome.version = "applied", base + 1
+    _stage(conn, outcome.changes)
+    _apply_room_results(conn, room_id, outcome.version)
+    for scope, scope_id in scopes:
+        _apply_standings(conn, scope, scope_id)
+        outcome.projection[(scope, scope_id)] = [
+            (r.user_id, r.points, r.last_scored_at)
+            for r in conn.execute(sa.text(
+                "SELECT s.user_id, s.points, s.last_scored_at FROM standings s JOIN settle_stage st USING (user_id) "
+                "WHERE s.scope = :scope AND s.scope_id = :scope_id"
+            ), {"scope": scope, "scope_id": scope_id})
+        ]
+    outcome.projection[("room", room_id)] = [(d.user_id, d.points, d.last_scored_at) for d in outcome.changes if not d.removed]
+    outcome.versions = bump_versions(conn, [("room", room_id), *scopes])
+    outcome.db_ms = (time.perf_counter() - started) * 1000
+    conn.execute(ledger.insert().values(
+        room_id=room_id, version=outcome.version, idempotency_key=f"{room_id}:v{outcome.version}", result_hash=digest,
+        status="applied", members=len(current), changed_members=len(outcome.changes),
+        points_total=sum(r.points for r in current.values()), points_delta=sum(d.points_delta for d in outcome.changes),
+        db_ms=outcome.db_ms, dagster_run_id=run_id,
+    ))
+    return outcome
+
+
+def _stage(conn: sa.Connection, changes: list[Delta]) -> None:
+    """COPY the deltas into a temporary table that lives until the transaction ends."""
+    conn.execute(sa.text(
+        "CREATE TEMP TABLE settle_stage (user_id text PRIMARY KEY, delta bigint NOT NULL, points integer NOT NULL,"
+        " last_scored_at timestamptz, removed boolean NOT NULL) ON COMMIT DROP"
+    ))
+    raw = conn.connection.driver_connection
+    with raw.cursor() as cur, cur.copy("COPY settle_stage (user_id, delta, points, last_scored_at, removed) FROM STDIN") as copy:
+        for d in changes:
+            copy.write_row((d.user_id, d.points_delta, d.points, d.last_scored_at, d.removed))
+    conn.execute(sa.text("ANALYZE settle_stage"))
+
+
+def _apply_room_results(conn: sa.Connection, room_id: str, version: int) -> None:
+    params = {"room_id": room_id, "version": version}
+    conn.execute(sa.text(
+        "DELETE FROM room_results WHERE room_id = :room_id AND user_id IN (SELECT user_id FROM settle_stage WHERE removed)"
+    ), params)
+    conn.execute(sa.text(
+        "INSERT INTO room_results (room_id, user_id, points, last_scored_at, version)"
+        " SELECT :room_id, user_id, points, last_scored_at, :version FROM settle_stage WHERE NOT removed"
+        " ON CONFLICT (room_id, user_id) DO UPDATE"
+        " SET points = excluded.points, last_scored_at = excluded.last_scored_at, version = excluded.version"
+    ), params)
+
+
+# Rooms whose results make up a standings scope.
+SCOPE_ROOMS = {
+    "tournament": "SELECT room_id FROM rooms WHERE tournament_id = :scope_id",
+    "league": "SELECT r.room_id FROM rooms r JOIN tournaments t USING (tournament_id) WHERE t.league_id = :scope_id",
+}
+
+
+def _apply_standings(conn: sa.Connection, scope: str, scope_id: str) -> None:
+    """Add the deltas, then recompute the changed members' last-scoring time over the scope's rooms."""
+    params = {"scope": scope, "scope_id": scope_id}
+    conn.execute(sa.text(
+        "INSERT INTO standings (scope, scope_id, user_id, points)"
+        " SELECT :scope, :scope_id, user_id, delta FROM settle_stage"
+        " ON CONFLICT (scope, scope_id, user_id) DO UPDATE SET points = standings.points + excluded.points"
+    ), params)
+    conn.execute(sa.text(
+        "UPDATE standings s SET last_scored_at = agg.latest FROM ("
+        "  SELECT st.user_id, max(rr.last_scored_at) FILTER (WHERE rr.points > 0) AS latest"
+        "  FROM settle_stage st LEFT JOIN room_results rr"
+        f"   ON rr.user_id = st.user_id AND rr.room_id IN ({SCOPE_ROOMS[scope]})"
+        "  GROUP BY st.user_id) agg"
+        " WHERE s.scope = :scope AND s.scope_id = :scope_id AND s.user_id = agg.user_id"
+        "   AND s.last_scored_at IS DISTINCT FROM agg.latest"
+    ), params)
