@@ -2,8 +2,16 @@
 
 import dagster as dg
 
+from contest_pipelines.assets.settlement_ledger import settlement_ledger
 from contest_pipelines.jobs.cf_sync_job import cf_sync_job
-from contest_pipelines.resources import CodeforcesResource, RedisResource, SyncQueueResource
+from contest_pipelines.resources import (
+    CodeforcesResource,
+    MatchProviderResource,
+    PostgresResource,
+    RedisResource,
+    SyncQueueResource,
+)
+from contest_pipelines.sensors.match_ended_sensor import match_ended_sensor
 from contest_pipelines.sensors.sync_request_sensor import sync_request_sensor
 from contest_pipelines.sensors.sync_run_failure_sensor import sync_run_failure_sensor
 from contest_pipelines.settings import Settings
@@ -20,7 +28,9 @@ def build_resources(settings: Settings) -> dict:
             deadline_seconds=settings.sync_deadline_seconds,
             batch_size=settings.sync_batch_size,
         ),
+        "postgres": PostgresResource(database_url=dg.EnvVar("DATABASE_URL")),
         "redis": RedisResource(redis_url=dg.EnvVar("REDIS_URL")),
+        "match_provider": MatchProviderResource(base_url=settings.match_provider_url or ""),
         "codeforces": CodeforcesResource(
             base_url=settings.codeforces_api_url,
             redis_url=dg.EnvVar("REDIS_URL"),
@@ -34,7 +44,8 @@ def build_resources(settings: Settings) -> dict:
 @dg.definitions
 def defs() -> dg.Definitions:
     return dg.Definitions(
+        assets=[settlement_ledger],
         jobs=[cf_sync_job],
-        sensors=[sync_request_sensor, sync_run_failure_sensor],
+        sensors=[sync_request_sensor, sync_run_failure_sensor, match_ended_sensor],
         resources=build_resources(Settings()),
     )

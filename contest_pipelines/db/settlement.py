@@ -193,3 +193,23 @@ def _apply_standings(conn: sa.Connection, scope: str, scope_id: str) -> None:
         " WHERE s.scope = :scope AND s.scope_id = :scope_id AND s.user_id = agg.user_id"
         "   AND s.last_scored_at IS DISTINCT FROM agg.latest"
     ), params)
+
+
+def ledger_mismatches(conn: sa.Connection, room_id: str) -> list[str]:
+    """Where the ledger and the standings disagree for a room's scopes (empty when they agree)."""
+    problems = []
+    applied_total = conn.execute(sa.text(
+        "SELECT points_total FROM settlement_ledger WHERE room_id = :r AND status = 'applied' ORDER BY version DESC LIMIT 1"
+    ), {"r": room_id}).scalar_one_or_none()
+    room_total = conn.execute(sa.text("SELECT COALESCE(sum(points), 0) FROM room_results WHERE room_id = :r"), {"r": room_id}).scalar_one()
+    if applied_total is not None and applied_total != room_total:
+        problems.append(f"room {room_id}: ledger says {applied_total} points, room results hold {room_total}")
+    room = conn.execute(sa.select(rooms).where(rooms.c.room_id == room_id)).one_or_none()
+    for scope, scope_id in room_scopes(conn, room) if room is not None else []:
+        expected, actual = conn.execute(sa.text(
+            f"SELECT (SELECT COALESCE(sum(points), 0) FROM room_results WHERE room_id IN ({SCOPE_ROOMS[scope]})),"
+            " (SELECT COALESCE(sum(points), 0) FROM standings WHERE scope = :scope AND scope_id = :scope_id)"
+        ), {"scope": scope, "scope_id": scope_id}).one()
+        if expected != actual:
+            problems.append(f"{scope} {scope_id}: settled rooms sum to {expected} points, standings hold {actual}")
+    return problems

@@ -32,7 +32,8 @@ def test_definitions_load_with_the_sync_pipeline(env):
     definitions = defs()
     repo = definitions.get_repository_def()
     assert {j.name for j in repo.get_all_jobs()} >= {"cf_sync_job"}
-    assert {s.name for s in repo.sensor_defs} == {"sync_request_sensor", "sync_run_failure_sensor"}
+    assert {s.name for s in repo.sensor_defs} == {"sync_request_sensor", "sync_run_failure_sensor", "match_ended_sensor"}
+    assert repo.assets_defs_by_key[dg.AssetKey("settlement_ledger")].partitions_def.name == "rooms"
     assert sync_request_sensor.default_status == dg.DefaultSensorStatus.RUNNING
     assert sync_request_sensor.minimum_interval_seconds == 5
 

@@ -1,0 +1,48 @@
+"""`settlement_ledger`: each room's results settled exactly once into tournament and league standings."""
+
+import dagster as dg
+
+from contest_pipelines.db.settlement import RoomNotSettleable, ledger_mismatches
+from contest_pipelines.resources import PostgresResource, RedisResource
+from contest_pipelines.settle import settle_and_project
+
+SCORING_GROUP = "scoring"
+LEDGER_CHECK = "ledger_matches_standings"
+rooms_partitions = dg.DynamicPartitionsDefinition(name="rooms")
+
+
+@dg.asset(
+    partitions_def=rooms_partitions,
+    group_name=SCORING_GROUP,
+    kinds={"postgres", "redis"},
+    check_specs=[dg.AssetCheckSpec(LEDGER_CHECK, asset="settlement_ledger", description="Ledger totals equal the standings of the room's scopes.")],
+    retry_policy=dg.RetryPolicy(max_retries=2, delay=5),
+)
+def settlement_ledger(context: dg.AssetExecutionContext, postgres: PostgresResource, redis: RedisResource):
+    """The settlement ledger of a room: one applied version per change of its result, and the standings deltas it applied."""
+    room_id = context.partition_key
+    engine = postgres.engine()
+    try:
+        settled = settle_and_project(engine, redis.client(), room_id, run_id=context.run_id)
+    except RoomNotSettleable as exc:
+        raise dg.Failure(description=str(exc)) from exc
+    outcome = settled.outcome
+    context.log.info(f"room {room_id}: {outcome.status} (version {outcome.version}, {len(outcome.changes)} members changed)")
+    yield dg.MaterializeResult(metadata={
+        "status": outcome.status,
+        "version": outcome.version or 0,
+        "result_hash": outcome.result_hash,
+        "dagster/row_count": outcome.members,
+        "changed_members": len(outcome.changes),
+        "points_delta": sum(d.points_delta for d in outcome.changes),
+        "db_ms": round(outcome.db_ms, 2),
+        "redis_ms": round(settled.redis_ms, 2),
+        "boards_projected": settled.projected,
+    })
+    with engine.connect() as conn:
+        problems = ledger_mismatches(conn, room_id)
+    yield dg.AssetCheckResult(
+        check_name=LEDGER_CHECK, passed=not problems,
+        metadata={"mismatches": "; ".join(problems) or "none"},
+        description="; ".join(problems) or "ledger totals equal the standings",
+    )
