@@ -65,6 +65,7 @@ class Board:
     total: int
     rows: list[RankedRow]
     source: str  # "redis" or "postgres"
+    offset: int = 0
 
 
 def board_key(scope: str, scope_id: str) -> str:
@@ -199,7 +200,7 @@ def _read_redis(client: redis.Redis, scope: str, scope_id: str, ranking: RankMod
         # Distinct better scores: O(rows above the page); cheap for the top pages players read most.
         better = client.zrangebyscore(key, "-inf", f"({entries[0][1]!r}", withscores=True)
         first_rank = len({score for _, score in better}) + 1
-    return Board(scope, scope_id, ranking, total, rank_rows(rows, ranking, offset=offset, first_rank=first_rank), "redis")
+    return Board(scope, scope_id, ranking, total, rank_rows(rows, ranking, offset=offset, first_rank=first_rank), "redis", offset)
 
 
 def _read_postgres(conn: sa.Connection, members: str, scope: str, scope_id: str, ranking: RankMode, limit: int, offset: int, around: str | None) -> Board:
@@ -216,4 +217,4 @@ def _read_postgres(conn: sa.Connection, members: str, scope: str, scope_id: str,
     page = conn.execute(sa.text(f"{ranked} SELECT * FROM r WHERE position > :offset ORDER BY position LIMIT :limit"), params).all()
     total = page[0].total if page else conn.execute(sa.text(f"SELECT count(*) FROM ({members}) b"), params).scalar_one()
     first_rank = {"ordinal": None, "competition": page[0].competition, "dense": page[0].dense}[ranking] if page else None
-    return Board(scope, scope_id, ranking, total, rank_rows(_rows(page), ranking, offset=offset, first_rank=first_rank), "postgres")
+    return Board(scope, scope_id, ranking, total, rank_rows(_rows(page), ranking, offset=offset, first_rank=first_rank), "postgres", offset)

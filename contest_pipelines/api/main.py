@@ -5,15 +5,15 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from contest_pipelines.api.routes import admin, events, health, sync
+from contest_pipelines.api.routes import admin, events, health, scoreboards, sync
 from contest_pipelines.db.sync_queue import SyncRequestRejected
 
-ERROR_CODES = {401: "unauthorized", 403: "forbidden", 404: "not_found", 422: "invalid_request", 503: "unavailable"}
+ERROR_CODES = {401: "unauthorized", 403: "forbidden", 404: "not_found", 409: "conflict", 422: "invalid_request", 503: "unavailable"}
 
 
 def create_app() -> FastAPI:
     app = FastAPI(title="contest_pipelines API", version="0.1.0")
-    for module in (sync, events, health, admin):
+    for module in (sync, events, scoreboards, health, admin):
         app.include_router(module.router)
 
     @app.exception_handler(SyncRequestRejected)

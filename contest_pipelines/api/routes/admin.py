@@ -1,12 +1,16 @@
 """Operator routes (admin token): the sync queue by status, dead letters and their replay."""
 
 import uuid
+from typing import Literal
 
 import sqlalchemy as sa
 from fastapi import APIRouter, HTTPException, status
 
-from contest_pipelines.api.deps import AdminOnly, DbEngine
+from contest_pipelines import scoreboards
+from contest_pipelines.api.deps import AdminOnly, DbEngine, RedisDep
 from contest_pipelines.db import sync_queue
+from contest_pipelines.db.settlement import ledger_mismatches
+from contest_pipelines.db.tables import settlement_ledger as ledger
 from contest_pipelines.db.tables import sync_requests as r
 
 router = APIRouter(prefix="/api/admin", tags=["admin"], dependencies=[AdminOnly])
@@ -47,3 +51,36 @@ def replay_dead_letter(request_id: uuid.UUID, engine: DbEngine) -> dict:
     if not replayed:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "no dead sync request with this id")
     return {"replayed": replayed, "requestId": str(request_id)}
+
+
+@router.get("/settlements/{room_id}")
+def room_settlements(room_id: str, engine: DbEngine) -> dict:
+    """Every settlement attempt of a room, newest first, and whether the ledger matches the standings."""
+    with engine.connect() as conn:
+        rows = conn.execute(sa.select(ledger).where(ledger.c.room_id == room_id).order_by(ledger.c.id.desc())).all()
+        mismatches = ledger_mismatches(conn, room_id)
+    if not rows:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"room {room_id!r} has no settlement")
+    return {
+        "roomId": room_id,
+        "consistent": not mismatches,
+        "mismatches": mismatches,
+        "settlements": [
+            {"version": x.version, "status": x.status, "resultHash": x.result_hash, "members": x.members,
+             "changedMembers": x.changed_members, "pointsTotal": x.points_total, "pointsDelta": x.points_delta,
+             "dbMs": x.db_ms, "error": x.error, "dagsterRunId": x.dagster_run_id, "createdAt": x.created_at}
+            for x in rows
+        ],
+    }
+
+
+@router.post("/scoreboards/{scope}/{scope_id}/rebuild", status_code=status.HTTP_202_ACCEPTED)
+def rebuild_scoreboard(scope: Literal["room", "tournament", "league"], scope_id: str, engine: DbEngine, client: RedisDep) -> dict:
+    """Rebuild a board's Redis projection from PostgreSQL (atomic swap)."""
+    try:
+        size = scoreboards.rebuild(client, engine, scope, scope_id)
+    except scoreboards.BoardNotFound as exc:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, str(exc)) from exc
+    if size is None:
+        raise HTTPException(status.HTTP_409_CONFLICT, "a rebuild of this board is already running")
+    return {"scope": scope, "scopeId": scope_id, "members": size}

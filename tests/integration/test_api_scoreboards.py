@@ -1,0 +1,52 @@
+"""Scoreboard and settlement routes over HTTP."""
+
+import pytest
+from fastapi.testclient import TestClient
+
+from contest_pipelines.api.main import create_app
+from contest_pipelines.settle import settle_and_project
+from tests.factories import load, prediction_fixture, set_match_result
+
+ADMIN = {"Authorization": "Bearer test-admin-token"}
+GUESSES = {"p1": {"ann": (2, 1), "bob": (1, 0), "cat": (0, 2), "dan": (2, 1)}}
+
+
+@pytest.fixture
+def client(env, db, redis_client) -> TestClient:
+    load(db, prediction_fixture(rooms=GUESSES))
+    set_match_result(db, "p1", 2, 1)
+    settle_and_project(db, redis_client, "p1")
+    return TestClient(create_app())
+
+
+def test_tournament_board_rows(client):
+    body = client.get("/api/scoreboards/tournament/t1").json()
+    assert (body["ranking"], body["total"], body["source"]) == ("competition", 4, "redis")
+    assert [(r["rank"], r["userId"], r["points"]) for r in body["rows"]] == [(1, "ann", 3), (2, "dan", 3), (3, "bob", 1), (4, "cat", 0)]
+    assert body["rows"][0]["lastScoredAt"] is not None and body["rows"][3]["lastScoredAt"] is None
+
+
+def test_room_board_paging_and_around(client):
+    page = client.get("/api/rooms/p1/scoreboard", params={"limit": 2, "offset": 2}).json()
+    assert [(r["rank"], r["userId"]) for r in page["rows"]] == [(3, "bob"), (4, "cat")]
+    around = client.get("/api/rooms/p1/scoreboard", params={"limit": 3, "around": "bob"}).json()
+    assert [r["userId"] for r in around["rows"]] == ["dan", "bob", "cat"] and around["offset"] == 1
+
+
+def test_unknown_boards_and_bad_params(client):
+    assert client.get("/api/scoreboards/league/nope").status_code == 404
+    assert client.get("/api/scoreboards/galaxy/x").status_code == 422
+    assert client.get("/api/rooms/p1/scoreboard", params={"limit": 0}).status_code == 422
+    assert client.get("/api/rooms/p1/scoreboard", params={"around": "stranger"}).status_code == 404
+
+
+def test_admin_settlements_and_rebuild(client, redis_client):
+    assert client.get("/api/admin/settlements/p1").status_code == 401
+    body = client.get("/api/admin/settlements/p1", headers=ADMIN).json()
+    assert body["consistent"] is True and [s["status"] for s in body["settlements"]] == ["applied"]
+
+    redis_client.delete("board:league:l1")
+    rebuilt = client.post("/api/admin/scoreboards/league/l1/rebuild", headers=ADMIN)
+    assert rebuilt.status_code == 202 and rebuilt.json()["members"] == 4
+    assert redis_client.zcard("board:league:l1") == 4
+    assert client.get("/api/admin/settlements/nope", headers=ADMIN).status_code == 404
