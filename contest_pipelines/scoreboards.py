@@ -218,3 +218,21 @@ def _read_postgres(conn: sa.Connection, members: str, scope: str, scope_id: str,
     total = page[0].total if page else conn.execute(sa.text(f"SELECT count(*) FROM ({members}) b"), params).scalar_one()
     first_rank = {"ordinal": None, "competition": page[0].competition, "dense": page[0].dense}[ranking] if page else None
     return Board(scope, scope_id, ranking, total, rank_rows(_rows(page), ranking, offset=offset, first_rank=first_rank), "postgres", offset)
+
+
+def read_teams(engine: sa.Engine, room_id: str, *, limit: int = 100, offset: int = 0) -> Board:
+    """A room's team board, computed from PostgreSQL: a team scores the sum of its members' results."""
+    with engine.connect() as conn:
+        members = all_rows(conn, "room", room_id)
+        team_of = dict(conn.execute(sa.text("SELECT user_id, team_id FROM room_members WHERE room_id = :r"), {"r": room_id}).all())
+    totals: dict[str, tuple[int, datetime | None]] = {}
+    for row in members:
+        team = team_of.get(row.user_id)
+        if team is None:
+            continue
+        points, latest = totals.get(team, (0, None))
+        times = [t for t in (latest, row.last_scored_at) if t is not None]
+        totals[team] = (points + row.points, max(times, default=None))
+    ordered = sorted((Row(team, p, t) for team, (p, t) in totals.items()), key=lambda r: (encode(r.points, r.last_scored_at), r.user_id))
+    ranking = BOARD_RANKING["room"]
+    return Board("room", room_id, ranking, len(ordered), rank_rows(ordered, ranking)[offset : offset + limit], "postgres", offset)

@@ -91,6 +91,14 @@ def contest_results(members: Iterable[str], solves: Iterable[Solve]) -> dict[str
 
 
 def team_results(team_of: Mapping[str, str | None], solves: Iterable[Solve]) -> dict[str, MemberResult]:
-    """A team scores each problem once, at the time of its members' first solve of it."""
-    as_team = [Solve(team_of[s.user_id], s.problem_id, s.points, s.solved_at) for s in solves if team_of.get(s.user_id)]
-    return contest_results({t for t in team_of.values() if t}, as_team)
+    """A team scores the sum of its members' results (each member's unique problem solves); its
+    last scoring time is the latest of its members'."""
+    members = contest_results(team_of, solves)
+    teams: dict[str, MemberResult] = {t: MemberResult(0, None) for t in team_of.values() if t}
+    for user, result in members.items():
+        team = team_of.get(user)
+        if team is None:
+            continue
+        times = [t for t in (teams[team].last_scored_at, result.last_scored_at) if t is not None]
+        teams[team] = MemberResult(teams[team].points + result.points, max(times, default=None))
+    return teams

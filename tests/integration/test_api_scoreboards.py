@@ -50,3 +50,22 @@ def test_admin_settlements_and_rebuild(client, redis_client):
     assert rebuilt.status_code == 202 and rebuilt.json()["members"] == 4
     assert redis_client.zcard("board:league:l1") == 4
     assert client.get("/api/admin/settlements/nope", headers=ADMIN).status_code == 404
+
+
+def test_room_team_board_sums_members(env, db, redis_client):
+    from datetime import UTC, datetime
+
+    from contest_pipelines.db.tables import detections
+    from tests.factories import room_fixture
+
+    load(db, room_fixture(room_id="c1", players={"a": "ha", "b": "hb", "c": "hc"}, team_of={"a": "red", "b": "red", "c": "blue"}))
+    now = int(datetime.now(UTC).timestamp())
+    with db.begin() as conn:
+        conn.execute(detections.insert(), [
+            {"room_id": "c1", "user_id": "a", "problem_id": "1843A", "cf_submission_id": 1, "cf_timestamp": now - 60, "points_awarded": 100},
+            {"room_id": "c1", "user_id": "b", "problem_id": "1843A", "cf_submission_id": 2, "cf_timestamp": now - 30, "points_awarded": 100},
+            {"room_id": "c1", "user_id": "c", "problem_id": "1843B", "cf_submission_id": 3, "cf_timestamp": now - 90, "points_awarded": 200},
+        ])
+    body = TestClient(create_app()).get("/api/rooms/c1/scoreboard", params={"by": "team"}).json()
+    # Equal points: blue scored its last point earlier.
+    assert [(r["rank"], r["teamId"], r["points"]) for r in body["rows"]] == [(1, "blue", 200), (2, "red", 200)]

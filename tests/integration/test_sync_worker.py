@@ -277,3 +277,18 @@ def test_requests_queued_after_dispatch_ride_on_the_same_call_for_their_handle(d
 
     assert report.requests == 2 and report.api_calls == 1 and report.outcomes == {"detected": 2}
     assert request_row(db, arrived_later).status == "detected"
+
+
+def test_a_detection_moves_the_live_room_board(db, redis_client, fake_cf, make_worker, enqueue):
+    from contest_pipelines import scoreboards
+
+    load(db, room_fixture(players={"u1": "tourist", "u2": "petr"}))
+    before = scoreboards.read(db, redis_client, "room", "room-1")
+    assert [(r.user_id, r.points) for r in before.rows] == [("u1", 0), ("u2", 0)]
+    fake_cf.add_submission("petr", "1843B", "OK", created=int(time.time()) - 600)
+
+    make_worker().process([enqueue("u2", "1843B")], new_run_id())
+
+    assert redis_client.get("board:room:room-1:built") == "1"  # updated in place, not rebuilt
+    after = scoreboards.read(db, redis_client, "room", "room-1")
+    assert after.source == "redis" and [(r.rank, r.user_id, r.points) for r in after.rows] == [(1, "u2", 200), (2, "u1", 0)]

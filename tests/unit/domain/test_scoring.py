@@ -54,11 +54,11 @@ def test_zero_point_solves_do_not_move_the_tie_break():
     assert results["a"] == MemberResult(100, T0.replace(microsecond=0))
 
 
-def test_team_scores_each_problem_once():
+def test_team_score_is_the_sum_of_its_members_unique_solves():
     team_of = {"a": "red", "b": "red", "c": "blue", "d": None}
-    solves = [Solve("a", "1A", 100, T0 + timedelta(minutes=3)), Solve("b", "1A", 100, T0), Solve("b", "1B", 50, T0 + timedelta(minutes=7)),
-              Solve("d", "1A", 100, T0)]
+    solves = [Solve("a", "1A", 100, T0 + timedelta(minutes=3)), Solve("a", "1A", 100, T0 + timedelta(minutes=4)),
+              Solve("b", "1A", 100, T0), Solve("b", "1B", 50, T0 + timedelta(minutes=7)), Solve("d", "1A", 100, T0)]
     assert team_results(team_of, solves) == {
-        "red": MemberResult(150, (T0 + timedelta(minutes=7)).replace(microsecond=0)),
+        "red": MemberResult(250, (T0 + timedelta(minutes=7)).replace(microsecond=0)),
         "blue": MemberResult(0, None),
     }
