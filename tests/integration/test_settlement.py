@@ -189,3 +189,20 @@ def test_any_sequence_of_settlements_equals_a_from_scratch_recomputation(db, red
         board = scoreboards.read(db, redis_client, "league", "l1", limit=1000)
         with db.connect() as conn:
             assert [r.user_id for r in board.rows] == [r.user_id for r in scoreboards.all_rows(conn, "league", "l1")]
+
+
+def test_redis_down_during_projection_loses_nothing(league, redis_client):
+    import redis as redis_lib
+
+    set_match_result(league, "p1", 2, 1)
+    settle_and_project(league, redis_client, "p1")
+    scoreboards.read(league, redis_client, "league", "l1")  # the board is built and current
+    set_match_result(league, "p1", 1, 0)
+
+    down = redis_lib.Redis.from_url("redis://127.0.0.1:1/0", socket_connect_timeout=0.2)
+    settled = settle_and_project(league, down, "p1")  # commits; every projection fails
+    assert settled.outcome.status == "applied" and settled.projected == 0
+
+    healed = scoreboards.read(league, redis_client, "league", "l1")  # Redis is back
+    assert healed.source == "redis"
+    assert {r.user_id: r.points for r in healed.rows} == {"ann": 1, "bob": 3, "cat": 0, "dan": 1, "eve": 0}
