@@ -84,6 +84,28 @@ def replay_dead(request_id: Annotated[list[str] | None, typer.Argument(help="ids
 
 
 @app.command()
+def settle(room_id: str) -> None:
+    """Settle a room now (the same code as the settlement_ledger asset) and project its boards."""
+    import redis as redis_lib
+
+    from contest_pipelines.db.engine import get_engine
+    from contest_pipelines.db.settlement import RoomNotSettleable
+    from contest_pipelines.settle import settle_and_project
+
+    redis_url = _settings().redis_url
+    if not redis_url:
+        raise typer.BadParameter("REDIS_URL is not set")
+    try:
+        settled = settle_and_project(get_engine(_database_url()), redis_lib.Redis.from_url(redis_url, decode_responses=True), room_id)
+    except RoomNotSettleable as exc:
+        typer.echo(f"not settled: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    o = settled.outcome
+    typer.echo(json.dumps({"room": room_id, "status": o.status, "version": o.version, "members": o.members,
+                           "changed": len(o.changes), "dbMs": round(o.db_ms, 1), "redisMs": round(settled.redis_ms, 1)}))
+
+
+@app.command()
 def dev(
     data_dir: Annotated[Path, typer.Option(help="embedded services' data")] = Path(".data"),
     dagster_port: int = 3000,

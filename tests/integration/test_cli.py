@@ -91,3 +91,14 @@ def test_load_handles_rooms_larger_than_one_statement(env, db, tmp_path):
     result = runner.invoke(app, ["load", str(fixture)])
     assert result.exit_code == 0, result.output
     assert counts(db)["room_members"] == 12_000
+
+
+def test_settle_command(env, db, redis_client):
+    from tests.factories import load, prediction_fixture, set_match_result
+
+    load(db, prediction_fixture(rooms={"p1": {"ann": (1, 0)}}))
+    assert runner.invoke(app, ["settle", "p1"]).exit_code == 2  # no final score yet
+    set_match_result(db, "p1", 1, 0)
+    first = json.loads(runner.invoke(app, ["settle", "p1"]).output)
+    assert (first["status"], first["version"], first["members"]) == ("applied", 1, 1)
+    assert json.loads(runner.invoke(app, ["settle", "p1"]).output)["status"] == "skipped"
