@@ -3,6 +3,7 @@
 import dagster as dg
 
 from contest_pipelines.assets.settlement_ledger import settlement_ledger
+from contest_pipelines.clients import quiet_http_logs
 from contest_pipelines.jobs.cf_sync_job import cf_sync_job
 from contest_pipelines.resources import (
     CodeforcesResource,
@@ -43,6 +44,7 @@ def build_resources(settings: Settings) -> dict:
 
 @dg.definitions
 def defs() -> dg.Definitions:
+    quiet_http_logs()
     return dg.Definitions(
         assets=[settlement_ledger],
         jobs=[cf_sync_job],

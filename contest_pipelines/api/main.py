@@ -5,6 +5,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from contest_pipelines.clients import quiet_http_logs
 from contest_pipelines.api.routes import admin, events, health, scoreboards, sync
 from contest_pipelines.db.sync_queue import SyncRequestRejected
 
@@ -12,6 +13,7 @@ ERROR_CODES = {401: "unauthorized", 403: "forbidden", 404: "not_found", 409: "co
 
 
 def create_app() -> FastAPI:
+    quiet_http_logs()
     app = FastAPI(title="contest_pipelines API", version="0.1.0")
     for module in (sync, events, scoreboards, health, admin):
         app.include_router(module.router)

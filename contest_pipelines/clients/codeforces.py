@@ -23,6 +23,8 @@ log = logging.getLogger(__name__)
 PACE_KEY = "cf:pace"
 BREAKER_NAMESPACE = "cf:circuit"
 EXCERPT_CHARS = 200
+# The judge counts arrivals, not our slot times: a little slack keeps jittered arrivals >= the interval.
+PACING_MARGIN_MS = 50
 
 
 class CodeforcesError(Exception):
@@ -150,7 +152,7 @@ class CodeforcesClient:
     def _wait_for_slot(self) -> None:
         """Block until this process owns the next shared call slot."""
         started = time.monotonic()
-        while not self._redis.set(PACE_KEY, b"1", nx=True, px=max(self._min_interval_ms, 1)):
+        while not self._redis.set(PACE_KEY, b"1", nx=True, px=self._min_interval_ms + PACING_MARGIN_MS):
             remaining_ms = self._redis.pttl(PACE_KEY)
             time.sleep(max(remaining_ms, 5) / 1000)
         self.paced_seconds += time.monotonic() - started

@@ -74,27 +74,33 @@ def resolve_context(conn: sa.Connection, user_id: str, room_id: str, problem_id:
 
 
 def enqueue(conn: sa.Connection, ctx: SyncContext) -> tuple[str, datetime, int]:
-    """Insert a queued request; returns (id, created_at, position in the queue, 1-based)."""
+    """Insert a queued request in one statement; returns (id, created_at, position: 1 + requests waiting)."""
+    waiting = sa.select(sa.func.count() + 1).where(r.c.status.in_(("queued", "running"))).scalar_subquery()
     row = conn.execute(
         r.insert()
-        .values(room_id=ctx.room_id, user_id=ctx.user_id, team_id=ctx.team_id, cf_handle=ctx.cf_handle, problem_id=ctx.problem_id)
-        .returning(r.c.id, r.c.created_at)
+        .values(
+            room_id=ctx.room_id, user_id=ctx.user_id, team_id=ctx.team_id, cf_handle=ctx.cf_handle,
+            problem_id=ctx.problem_id, position=waiting,
+        )
+        .returning(r.c.id, r.c.created_at, r.c.position)
     ).one()
-    ahead = conn.execute(
-        sa.select(sa.func.count())
-        .select_from(r)
-        .where(r.c.status.in_(("queued", "running")), r.c.created_at < row.created_at)
-    ).scalar_one()
-    position = ahead + 1
-    conn.execute(r.update().where(r.c.id == row.id).values(position=position))
-    return row.id, row.created_at, position
+    return row.id, row.created_at, row.position
 
 
 def due_requests(conn: sa.Connection, limit: int) -> list[tuple[str, int]]:
-    """(id, generation) of queued requests whose next attempt time has come, oldest first."""
+    """(id, generation) of queued requests whose next attempt time has come, oldest first.
+
+    A request whose handle a run is about to call for is left to that run (it takes it with
+    `claim_handle` just before its call), so two runs do not call Codeforces for one handle."""
+    running = sa.alias(r, "running")
+    handle_in_flight = (
+        sa.select(running.c.id)
+        .where(running.c.status == "running", sa.func.lower(running.c.cf_handle) == sa.func.lower(r.c.cf_handle))
+        .exists()
+    )
     rows = conn.execute(
         sa.select(r.c.id, r.c.generation)
-        .where(r.c.status == "queued", r.c.next_attempt_at <= sa.func.now())
+        .where(r.c.status == "queued", r.c.next_attempt_at <= sa.func.now(), ~handle_in_flight)
         .order_by(r.c.next_attempt_at, r.c.created_at)
         .limit(limit)
     )

@@ -102,6 +102,7 @@ sync_requests = sa.Table(
 )
 sa.Index("ix_sync_requests_due", sync_requests.c.next_attempt_at, postgresql_where=sync_requests.c.status == "queued")
 sa.Index("ix_sync_requests_handle_due", sa.func.lower(sync_requests.c.cf_handle), postgresql_where=sync_requests.c.status == "queued")
+sa.Index("ix_sync_requests_handle_running", sa.func.lower(sync_requests.c.cf_handle), postgresql_where=sync_requests.c.status == "running")
 sa.Index(
     "ix_sync_requests_waiting", sync_requests.c.created_at, postgresql_where=sync_requests.c.status.in_(("queued", "running"))
 )

@@ -35,7 +35,7 @@ def test_definitions_load_with_the_sync_pipeline(env):
     assert {s.name for s in repo.sensor_defs} == {"sync_request_sensor", "sync_run_failure_sensor", "match_ended_sensor"}
     assert repo.assets_defs_by_key[dg.AssetKey("settlement_ledger")].partitions_def.name == "rooms"
     assert sync_request_sensor.default_status == dg.DefaultSensorStatus.RUNNING
-    assert sync_request_sensor.minimum_interval_seconds == 5
+    assert sync_request_sensor.minimum_interval_seconds == 2
 
 
 def test_sensor_skips_with_a_reason_when_nothing_is_due(db, database_url, redis_url, fake_cf):

@@ -1,0 +1,868 @@
+"""A realistic fake of the MetaCTF game platform API (the SynED integration), served over real TCP.
+
+``FakeGamePlatform`` runs a threaded HTTP server (stdlib ``ThreadingHTTPServer``, HTTP/1.1
+keep-alive) in a daemon thread, so tests and jobs in any process call it with httpx exactly like
+``https://api.metactf.com/integrations/syned/v1/<tenant>``::
+
+    with FakeGamePlatform(timeout_delay=0.5) as gp:
+        gp.add_user("u-1", first_name="Ada", last_name="Lovelace")
+        gp.add_solve("u-1", points=100, category="web", timestamp_unix=1_700_000_000)
+        gp.inject("http503", times=2, path="/scores/get_odl_scores")
+        httpx.get(f"{gp.base_url}/scores/get_odl_scores", params={"syned_user_id": "u-1"},
+                  headers={"Authorization": f"Bearer {gp.token}"})
+
+Implemented endpoints (relative to ``base_url``; JSON in, JSON out, FastAPI-style errors
+``{"detail": "..."}``, and 422 ``{"detail": [{"loc", "msg", "type"}]}`` for missing/invalid fields):
+
+======================================  ==============================================================
+``POST /users``                         create; 201 user; 409 ``User already exists`` (same
+                                        syned_user_id) or ``Email already registered``
+``GET /users?syned_user_id=``           201 (as the vendor's spec declares) user; 404 ``User not found``
+``POST /teams``                         create; 201 ``{syned_team_id, metactf_team_id}``; 409 existing
+                                        id; 404 unknown coach
+``POST /teams/delete``                  200; 404 ``Team not found``; 400 ``Team has members``
+``POST /users/assign_team``             200 (moves the user if already on a team); 404 unknown
+                                        user/team
+``GET /users/get_team_assignments``     200 ``{assignments, total_count}``, optional ``syned_team_id``
+                                        (404 if unknown)
+``GET /scores/get_odl_scores``          200; ``after_time_unix`` keeps solves strictly after it; the
+                                        totals always cover ALL solves
+``GET /scores/get_flash_ctf_progress``  200 every event; ``after_time_unix`` is ignored (as on the
+                                        real platform)
+``POST /auth/send_password_reset_email``  200; 404 unknown e-mail; recorded in ``password_resets``
+======================================  ==============================================================
+
+Every API request needs ``Authorization: Bearer <token>``; otherwise 401 ``{"detail": "Invalid token"}``.
+Responses carry a few extra fields the client must ignore (``created_at``, ``difficulty``...).
+
+Fault injection (``inject(fault, times, path)``), FIFO, optionally for one path only, served before
+normal answers (i.e. before authentication, like a proxy would):
+
+=========  ==================================================================================
+http500    HTTP 500, ``text/plain`` "Internal Server Error" (the request is not applied)
+http503    HTTP 503, nginx's HTML page (not applied)
+http400    HTTP 400 ``{"detail": "Bad request"}`` (not applied)
+http404    HTTP 404 ``{"detail": "Not Found"}`` (not applied)
+timeout    the request IS applied, then nothing for ``timeout_delay`` seconds, then the answer
+malformed  HTTP 200 with the right shape but a field of the wrong type (e.g. ``total_points:
+           "abc"``); a successful request is applied
+garbage    HTTP 200, ``text/html``, a truncated page that is not JSON (not applied)
+=========  ==================================================================================
+
+Every API request is logged as a ``Call``; ``calls_for(path)`` lists one endpoint's calls and
+``call_counts`` counts them per ``"VERB /path"``. Admin endpoints on the same server (no token, not
+logged): ``GET /_admin/health``, ``GET /_admin/calls[?path=]``, ``POST /_admin/users`` (add_user
+kwargs), ``POST /_admin/teams`` (add_team kwargs), ``POST /_admin/assignments`` ``{syned_team_id,
+syned_user_id}``, ``POST /_admin/solves`` (add_solve kwargs), ``POST /_admin/flash_ctfs``
+(add_flash_ctf_event kwargs), ``POST /_admin/faults`` ``{fault, times?, path?, timeout_delay?}``,
+``DELETE /_admin/faults``, ``POST /_admin/reset``. Run as a separate process with::
+
+    python -m tests.fakes.game_platform --port 0 --token secret
+
+which prints ``READY http://127.0.0.1:PORT/integrations/syned/v1`` once it is listening.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import re
+import secrets
+import signal
+import socket
+import socketserver
+import sys
+import threading
+import time
+from collections import Counter, deque
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, Callable
+from urllib.parse import parse_qs, urlsplit
+
+__all__ = ["Call", "FakeGamePlatform", "FAULTS", "API_PREFIX", "DEFAULT_CLI_TOKEN"]
+
+API_PREFIX = "/integrations/syned/v1"
+DEFAULT_CLI_TOKEN = "fake-game-platform-token"
+FIRST_METACTF_USER_ID = 41_000
+FIRST_METACTF_TEAM_ID = 7_000
+FIRST_SOLVE_ID = 900_000
+FIRST_CHALLENGE_ID = 3_000
+
+FAULTS = frozenset({"http500", "http503", "timeout", "http400", "http404", "malformed", "garbage"})
+USER_FIELDS = ("first_name", "last_name", "email", "role", "syned_user_id")
+TEAM_FIELDS = ("syned_team_id", "syned_coach_user_id", "name", "division", "affiliation")
+CATEGORIES = ("web", "crypto", "forensics", "reversing", "binary exploitation", "osint", "miscellaneous")
+_TITLES = (
+    "Cookie Monster", "Baby RSA", "Hidden in Plain Sight", "Stack Smash 101", "Where in the World",
+    "Log Jam", "XOR Marks the Spot", "Packet Whisperer", "Base of Operations", "Shadow Admin",
+)  # fmt: skip
+
+JSON_CONTENT_TYPE = "application/json"
+_NGINX_503 = (
+    "<html>\r\n<head><title>503 Service Temporarily Unavailable</title></head>\r\n<body>\r\n"
+    "<center><h1>503 Service Temporarily Unavailable</h1></center>\r\n<hr><center>nginx</center>\r\n"
+    "</body>\r\n</html>\r\n"
+)
+_GARBAGE_BODY = "<!DOCTYPE html><html><head><title>MetaCTF</title></head><body><div id=\"app\">Loading"
+_EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+@dataclass(frozen=True)
+class Call:
+    """One API request as the fake saw it: ``path`` is relative to ``base_url`` (``"/users"``),
+    ``params`` the first value of each query parameter, ``body`` the parsed JSON body (or None),
+    ``status`` the HTTP status sent, ``fault`` the injected fault, ``authorized`` whether the
+    bearer token matched."""
+
+    verb: str
+    path: str
+    params: dict[str, str]
+    body: Any
+    at: float
+    status: int
+    fault: str | None
+    authorized: bool
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"verb": self.verb, "path": self.path, "params": dict(self.params), "body": self.body,
+                "at": self.at, "status": self.status, "fault": self.fault, "authorized": self.authorized}  # fmt: skip
+
+
+class _HttpError(Exception):
+    def __init__(self, status: int, detail: Any) -> None:
+        super().__init__(str(detail))
+        self.status = status
+        self.detail = detail
+
+
+def _missing(location: str, name: str) -> _HttpError:
+    return _HttpError(422, [{"loc": [location, name], "msg": "Field required", "type": "missing"}])
+
+
+def _norm_path(path: str) -> str:
+    return "/" + path.strip("/")
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    block_on_close = False
+    allow_reuse_address = True
+    request_queue_size = 256
+    fake: FakeGamePlatform
+
+    def __init__(self, address: tuple[str, int], fake: FakeGamePlatform) -> None:
+        self.fake = fake
+        self._conns: set[socket.socket] = set()
+        self._conns_lock = threading.Lock()
+        super().__init__(address, _Handler)
+
+    def server_bind(self) -> None:
+        # HTTPServer.server_bind calls socket.getfqdn(), which can stall on reverse DNS.
+        socketserver.TCPServer.server_bind(self)
+        host, port = self.server_address[:2]
+        self.server_name, self.server_port = str(host), int(port)
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        with self._conns_lock:
+            self._conns.add(request)
+        super().process_request(request, client_address)
+
+    def shutdown_request(self, request: Any) -> None:
+        with self._conns_lock:
+            self._conns.discard(request)
+        super().shutdown_request(request)
+
+    def close_all_connections(self) -> None:
+        with self._conns_lock:
+            conns = list(self._conns)
+        for conn in conns:
+            try:
+                conn.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        if isinstance(sys.exc_info()[1], OSError):
+            return  # clients hanging up (e.g. after their own timeout) are normal here
+        super().handle_error(request, client_address)
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True
+    server: _Server
+
+    def version_string(self) -> str:
+        return "nginx"
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+        pass
+
+    def do_GET(self) -> None:
+        self.server.fake._handle(self, "GET")
+
+    def do_POST(self) -> None:
+        self.server.fake._handle(self, "POST")
+
+    def do_DELETE(self) -> None:
+        self.server.fake._handle(self, "DELETE")
+
+    def do_PUT(self) -> None:
+        self.server.fake._handle(self, "PUT")
+
+
+def _dumps(obj: Any) -> bytes:
+    return json.dumps(obj, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+class FakeGamePlatform:
+    """In-memory MetaCTF with a real HTTP front end. All state is guarded by one lock.
+
+    Args:
+        host, port: where to listen; ``port=0`` picks a free port, which is then kept, so
+            ``stop()`` + ``start()`` simulates an outage on the same URL.
+        token: the bearer token the API requires (default: a random one, see ``.token``).
+        timeout_delay: seconds a ``"timeout"`` fault holds the response.
+        max_calls: how many recent calls ``calls`` remembers (``None``: all).
+    """
+
+    def __init__(self, host: str = "127.0.0.1", port: int = 0, *, token: str | None = None,
+                 timeout_delay: float = 15.0, max_calls: int | None = 100_000) -> None:  # fmt: skip
+        self.host = host
+        self.port = port
+        self.token = token or f"gp_{secrets.token_urlsafe(24)}"
+        self.timeout_delay = timeout_delay
+        self._lock = threading.RLock()
+        self._stopping = threading.Event()
+        self._server: _Server | None = None
+        self._thread: threading.Thread | None = None
+        self._calls: deque[Call] = deque(maxlen=max_calls)
+        self._routes: dict[tuple[str, str], Callable[[dict[str, str], Any], tuple[int, Any]]] = {
+            ("POST", "/users"): self._api_create_user,
+            ("GET", "/users"): self._api_get_user,
+            ("POST", "/teams"): self._api_create_team,
+            ("POST", "/teams/delete"): self._api_delete_team,
+            ("POST", "/users/assign_team"): self._api_assign_team,
+            ("GET", "/users/get_team_assignments"): self._api_team_assignments,
+            ("GET", "/scores/get_odl_scores"): self._api_odl_scores,
+            ("GET", "/scores/get_flash_ctf_progress"): self._api_flash_ctf_progress,
+            ("POST", "/auth/send_password_reset_email"): self._api_password_reset,
+        }
+        self._init_state()
+
+    # ------------------------------------------------------------------ lifecycle
+
+    def start(self) -> FakeGamePlatform:
+        """Listen and serve in a daemon thread; returns once the server answers."""
+        with self._lock:
+            if self._server is not None:
+                return self
+            self._stopping.clear()
+            server = _Server((self.host, self.port), self)
+            self.port = server.server_address[1]
+            self._server = server
+            self._thread = threading.Thread(
+                target=server.serve_forever, kwargs={"poll_interval": 0.05},
+                name=f"FakeGamePlatform:{self.port}", daemon=True,
+            )  # fmt: skip
+            self._thread.start()
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                conn = http.client.HTTPConnection(self._connect_host, self.port, timeout=1)
+                conn.request("GET", "/_admin/health")
+                ok = conn.getresponse().status == 200
+                conn.close()
+                if ok:
+                    return self
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                self.stop()
+                raise RuntimeError(f"FakeGamePlatform did not come up on port {self.port}")
+            time.sleep(0.01)
+
+    def stop(self) -> None:
+        """Stop listening, drop open connections and wake pending ``timeout`` faults."""
+        with self._lock:
+            server, thread = self._server, self._thread
+            self._server = self._thread = None
+        if server is None:
+            return
+        self._stopping.set()
+        server.shutdown()
+        server.close_all_connections()
+        server.server_close()
+        if thread is not None:
+            thread.join(timeout=5)
+
+    def __enter__(self) -> FakeGamePlatform:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    @property
+    def _connect_host(self) -> str:
+        return "127.0.0.1" if self.host in ("", "0.0.0.0") else ("::1" if self.host == "::" else self.host)
+
+    @property
+    def root_url(self) -> str:
+        """``http://HOST:PORT`` (no trailing slash)."""
+        host = self._connect_host
+        return f"http://[{host}]:{self.port}" if ":" in host else f"http://{host}:{self.port}"
+
+    @property
+    def base_url(self) -> str:
+        """``http://HOST:PORT/integrations/syned/v1``: what the client takes as its base URL."""
+        return f"{self.root_url}{API_PREFIX}"
+
+    # ------------------------------------------------------------------ state
+
+    def _init_state(self) -> None:
+        self._users: dict[str, dict[str, Any]] = {}  # syned_user_id -> user
+        self._teams: dict[str, dict[str, Any]] = {}  # syned_team_id -> team
+        self._team_of: dict[str, str] = {}  # syned_user_id -> syned_team_id (one team per user)
+        self._solves: dict[str, list[dict[str, Any]]] = {}  # syned_user_id -> solves, by (time, id)
+        self._flash: dict[str, dict[str, dict[str, Any]]] = {}  # syned_user_id -> event_id -> event
+        self._faults: list[list[Any]] = []  # [fault, remaining, path | None], FIFO
+        self._next_user_id = FIRST_METACTF_USER_ID
+        self._next_team_id = FIRST_METACTF_TEAM_ID
+        self._next_solve_id = FIRST_SOLVE_ID
+        self.password_resets: list[str] = []
+
+    def reset(self) -> None:
+        """Forget users, teams, solves, events, faults and calls; ids restart."""
+        with self._lock:
+            self._init_state()
+            self._calls.clear()
+
+    def add_user(
+        self,
+        syned_user_id: str,
+        *,
+        first_name: str = "Test",
+        last_name: str = "User",
+        email: str | None = None,
+        role: str = "user",
+        status: str = "active",
+    ) -> dict[str, Any]:
+        """Create a user directly (no API call, no 409): returns what ``GET /users`` answers."""
+        with self._lock:
+            if syned_user_id in self._users:
+                raise ValueError(f"user {syned_user_id!r} already exists")
+            user = self._new_user(syned_user_id, first_name, last_name, email or f"{syned_user_id}@example.org",
+                                  role, status)  # fmt: skip
+            return self._user_json(user)
+
+    def set_user_status(self, syned_user_id: str, status: str) -> None:
+        """Change ``metactf_user_status`` (e.g. ``"pending"`` -> ``"active"`` after first login)."""
+        with self._lock:
+            self._users[syned_user_id]["status"] = status
+
+    def add_team(self, syned_team_id: str, syned_coach_user_id: str, *, name: str | None = None,
+                 division: str = "high_school", affiliation: str = "Test High School") -> dict[str, Any]:  # fmt: skip
+        """Create a team directly; the coach is created if unknown. Returns ``POST /teams``'s answer."""
+        with self._lock:
+            if syned_team_id in self._teams:
+                raise ValueError(f"team {syned_team_id!r} already exists")
+            if syned_coach_user_id not in self._users:
+                self._new_user(syned_coach_user_id, "Coach", syned_coach_user_id, f"{syned_coach_user_id}@example.org",
+                               "coach", "active")  # fmt: skip
+            team = self._new_team(syned_team_id, syned_coach_user_id, name or f"Team {syned_team_id}", division,
+                                  affiliation)  # fmt: skip
+            return {"syned_team_id": team["syned_team_id"], "metactf_team_id": team["metactf_team_id"]}
+
+    def assign(self, syned_team_id: str, syned_user_id: str) -> None:
+        """Put a user on a team directly (KeyError if either is unknown)."""
+        with self._lock:
+            if syned_team_id not in self._teams:
+                raise KeyError(f"no team {syned_team_id!r}")
+            if syned_user_id not in self._users:
+                raise KeyError(f"no user {syned_user_id!r}")
+            self._team_of[syned_user_id] = syned_team_id
+
+    def add_solve(
+        self,
+        syned_user_id: str,
+        *,
+        points: int = 100,
+        category: str = "web",
+        timestamp_unix: int | None = None,
+        challenge_id: int | None = None,
+        title: str | None = None,
+        monthly_ctf: bool = False,
+    ) -> dict[str, Any]:
+        """Record an ODL challenge solve (the user is created if unknown) and return it as served.
+
+        ``timestamp_unix`` defaults to now; ``monthly_ctf`` counts it in ``monthly_ctf_challenges``.
+        """
+        with self._lock:
+            if syned_user_id not in self._users:
+                self._new_user(syned_user_id, "Test", "User", f"{syned_user_id}@example.org", "user", "active")
+            solve_id = self._next_solve_id
+            self._next_solve_id += 1
+            cid = int(challenge_id) if challenge_id is not None else FIRST_CHALLENGE_ID + solve_id % 997
+            solve = {
+                "challenge_solve_id": solve_id,
+                "challenge_id": cid,
+                "challenge_title": title or _TITLES[cid % len(_TITLES)],
+                "challenge_category": category,
+                "challenge_points": int(points),
+                "timestamp_unix": int(time.time()) if timestamp_unix is None else int(timestamp_unix),
+                "_monthly": bool(monthly_ctf),
+            }
+            solves = self._solves.setdefault(syned_user_id, [])
+            solves.append(solve)
+            solves.sort(key=lambda s: (s["timestamp_unix"], s["challenge_solve_id"]))
+            return self._solve_json(solve)
+
+    def add_flash_ctf_event(
+        self,
+        syned_user_id: str,
+        event_id: str,
+        *,
+        name: str | None = None,
+        challenges_solved: int = 0,
+        points_earned: int = 0,
+        rank: int | None = None,
+        start_unix: int | None = None,
+        end_unix: int | None = None,
+    ) -> dict[str, Any]:
+        """Record (or replace) the user's result in a Flash CTF event and return it as served."""
+        with self._lock:
+            if syned_user_id not in self._users:
+                self._new_user(syned_user_id, "Test", "User", f"{syned_user_id}@example.org", "user", "active")
+            start = int(start_unix) if start_unix is not None else int(time.time()) - 7_200
+            event = {
+                "event_id": str(event_id),
+                "flash_ctf_name": name or f"Flash CTF {event_id}",
+                "challenges_solved": int(challenges_solved),
+                "points_earned": int(points_earned),
+                "rank": rank,
+                "flash_ctf_time_start_unix": start,
+                "flash_ctf_time_end_unix": int(end_unix) if end_unix is not None else start + 7_200,
+            }
+            self._flash.setdefault(syned_user_id, {})[str(event_id)] = event
+            return dict(event)
+
+    def user(self, syned_user_id: str) -> dict[str, Any] | None:
+        """The stored user (with personal fields), or None."""
+        with self._lock:
+            user = self._users.get(syned_user_id)
+            return dict(user) if user else None
+
+    def team(self, syned_team_id: str) -> dict[str, Any] | None:
+        with self._lock:
+            team = self._teams.get(syned_team_id)
+            return dict(team) if team else None
+
+    def inject(self, fault: str, times: int = 1, path: str | None = None) -> None:
+        """Queue ``fault`` for the next ``times`` API calls (to ``path`` only, e.g. ``"/users"``, if given)."""
+        if fault not in FAULTS:
+            raise ValueError(f"unknown fault {fault!r}; expected one of {sorted(FAULTS)}")
+        if int(times) < 1:
+            raise ValueError("times must be >= 1")
+        with self._lock:
+            self._faults.append([fault, int(times), _norm_path(path) if path else None])
+
+    def clear_faults(self) -> None:
+        with self._lock:
+            self._faults.clear()
+
+    @property
+    def pending_faults(self) -> list[tuple[str, int, str | None]]:
+        with self._lock:
+            return [tuple(f) for f in self._faults]  # type: ignore[misc]
+
+    @property
+    def calls(self) -> list[Call]:
+        """Snapshot of the API calls in arrival order."""
+        with self._lock:
+            return list(self._calls)
+
+    def calls_for(self, path: str, verb: str | None = None) -> list[Call]:
+        """Snapshot of the calls to one endpoint path (``"/users"`` or ``"users"``), optionally one verb."""
+        path = _norm_path(path)
+        with self._lock:
+            return [c for c in self._calls if c.path == path and (verb is None or c.verb == verb)]
+
+    @property
+    def call_counts(self) -> Counter[str]:
+        """Calls per ``"VERB /path"``, the same keys as ``GamePlatformClient.calls``."""
+        with self._lock:
+            return Counter(f"{c.verb} {c.path}" for c in self._calls)
+
+    # ------------------------------------------------------------------ internals (under the lock)
+
+    def _new_user(
+        self, syned_user_id: str, first: str, last: str, email: str, role: str, status: str
+    ) -> dict[str, Any]:
+        metactf_id = self._next_user_id
+        self._next_user_id += 1
+        base = re.sub(r"[^a-z0-9]", "", f"{first[:1]}{last}".lower()) or "player"
+        user = {"syned_user_id": syned_user_id, "metactf_user_id": metactf_id,
+                "metactf_username": f"{base}{metactf_id % 10_000}", "status": status,
+                "first_name": first, "last_name": last, "email": email, "role": role,
+                "created_at": int(time.time())}  # fmt: skip
+        self._users[syned_user_id] = user
+        return user
+
+    def _new_team(self, syned_team_id: str, coach: str, name: str, division: str, affiliation: str) -> dict[str, Any]:
+        team = {"syned_team_id": syned_team_id, "metactf_team_id": self._next_team_id,
+                "syned_coach_user_id": coach, "metactf_coach_id": self._users[coach]["metactf_user_id"],
+                "name": name, "division": division, "affiliation": affiliation}  # fmt: skip
+        self._next_team_id += 1
+        self._teams[syned_team_id] = team
+        return team
+
+    @staticmethod
+    def _user_json(user: dict[str, Any]) -> dict[str, Any]:
+        return {"syned_user_id": user["syned_user_id"], "metactf_user_id": user["metactf_user_id"],
+                "metactf_username": user["metactf_username"], "metactf_user_status": user["status"],
+                "created_at": user["created_at"]}  # fmt: skip
+
+    @staticmethod
+    def _solve_json(solve: dict[str, Any]) -> dict[str, Any]:
+        out = {k: v for k, v in solve.items() if not k.startswith("_")}
+        out["difficulty"] = "easy" if solve["challenge_points"] <= 100 else "medium"  # extra: must be ignored
+        return out
+
+    def _require_user(self, syned_user_id: str) -> dict[str, Any]:
+        user = self._users.get(syned_user_id)
+        if user is None:
+            raise _HttpError(404, "User not found")
+        return user
+
+    @staticmethod
+    def _body_fields(body: Any, names: tuple[str, ...]) -> dict[str, str]:
+        if not isinstance(body, dict):
+            raise _HttpError(422, [{"loc": ["body"], "msg": "Input should be a valid dictionary",
+                                    "type": "dict_type"}])  # fmt: skip
+        errors = []
+        for name in names:
+            value = body.get(name)
+            if value is None:
+                errors.append({"loc": ["body", name], "msg": "Field required", "type": "missing"})
+            elif not isinstance(value, str):
+                errors.append({"loc": ["body", name], "msg": "Input should be a valid string", "type": "string_type"})
+        if errors:
+            raise _HttpError(422, errors)
+        return {name: body[name] for name in names}
+
+    @staticmethod
+    def _query(params: dict[str, str], name: str) -> str:
+        value = params.get(name)
+        if not value:
+            raise _missing("query", name)
+        return value
+
+    # ------------------------------------------------------------------ API endpoints (under the lock)
+
+    def _api_create_user(self, params: dict[str, str], body: Any) -> tuple[int, Any]:
+        fields = self._body_fields(body, USER_FIELDS)
+        if not _EMAIL_RE.match(fields["email"]):
+            raise _HttpError(422, [{"loc": ["body", "email"], "msg": "value is not a valid email address",
+                                    "type": "value_error"}])  # fmt: skip
+        if fields["syned_user_id"] in self._users:
+            raise _HttpError(409, "User already exists")
+        if any(u["email"].lower() == fields["email"].lower() for u in self._users.values()):
+            raise _HttpError(409, "Email already registered")
+        # A new account is pending until its owner sets a password and logs in.
+        user = self._new_user(fields["syned_user_id"], fields["first_name"], fields["last_name"], fields["email"],
+                              fields["role"], "pending")  # fmt: skip
+        return 201, self._user_json(user)
+
+    def _api_get_user(self, params: dict[str, str], body: Any) -> tuple[int, Any]:
+        user = self._require_user(self._query(params, "syned_user_id"))
+        return 201, self._user_json(user)  # the vendor's spec declares 201 for this GET
+
+    def _api_create_team(self, params: dict[str, str], body: Any) -> tuple[int, Any]:
+        fields = self._body_fields(body, TEAM_FIELDS)
+        if fields["syned_team_id"] in self._teams:
+            raise _HttpError(409, "Team already exists")
+        if fields["syned_coach_user_id"] not in self._users:
+            raise _HttpError(404, "Coach user not found")
+        team = self._new_team(fields["syned_team_id"], fields["syned_coach_user_id"], fields["name"],
+                              fields["division"], fields["affiliation"])  # fmt: skip
+        return 201, {"syned_team_id": team["syned_team_id"], "metactf_team_id": team["metactf_team_id"],
+                     "metactf_coach_id": team["metactf_coach_id"]}  # fmt: skip
+
+    def _api_delete_team(self, params: dict[str, str], body: Any) -> tuple[int, Any]:
+        team_id = self._body_fields(body, ("syned_team_id",))["syned_team_id"]
+        if team_id not in self._teams:
+            raise _HttpError(404, "Team not found")
+        if any(t == team_id for t in self._team_of.values()):
+            raise _HttpError(400, "Team has members")
+        del self._teams[team_id]
+        return 200, {"syned_team_id": team_id, "deleted": True}
+
+    def _api_assign_team(self, params: dict[str, str], body: Any) -> tuple[int, Any]:
+        fields = self._body_fields(body, ("syned_team_id", "syned_user_id"))
+        if fields["syned_team_id"] not in self._teams:
+            raise _HttpError(404, "Team not found")
+        self._require_user(fields["syned_user_id"])
+        self._team_of[fields["syned_user_id"]] = fields["syned_team_id"]
+        return 200, {**fields, "assigned": True}
+
+    def _api_team_assignments(self, params: dict[str, str], body: Any) -> tuple[int, Any]:
+        team_id = params.get("syned_team_id") or None
+        if team_id is not None and team_id not in self._teams:
+            raise _HttpError(404, "Team not found")
+        assignments = [{"syned_team_id": t, "syned_user_id": u} for u, t in sorted(self._team_of.items())
+                       if team_id is None or t == team_id]  # fmt: skip
+        return 200, {"assignments": assignments, "total_count": len(assignments)}
+
+    def _api_odl_scores(self, params: dict[str, str], body: Any) -> tuple[int, Any]:
+        user = self._require_user(self._query(params, "syned_user_id"))
+        after_raw = params.get("after_time_unix")
+        after: int | None = None
+        if after_raw not in (None, ""):
+            try:
+                after = int(after_raw)  # type: ignore[arg-type]
+            except ValueError:
+                msg = "Input should be a valid integer, unable to parse string as an integer"
+                error = {"loc": ["query", "after_time_unix"], "msg": msg, "type": "int_parsing"}
+                raise _HttpError(422, [error]) from None
+        solves = self._solves.get(user["syned_user_id"], [])
+        shown = [s for s in solves if after is None or s["timestamp_unix"] > after]
+        return 200, {
+            "syned_user_id": user["syned_user_id"],
+            "metactf_user_id": user["metactf_user_id"],
+            # Totals are the platform's source of truth: always over every solve, whatever the cursor.
+            "total_challenges_solved": len(solves),
+            "total_points": sum(s["challenge_points"] for s in solves),
+            "monthly_ctf_challenges": sum(1 for s in solves if s["_monthly"]),
+            "challenge_solves": [self._solve_json(s) for s in shown],
+        }
+
+    def _api_flash_ctf_progress(self, params: dict[str, str], body: Any) -> tuple[int, Any]:
+        # after_time_unix is deliberately ignored: the real endpoint has no incremental cursor.
+        user = self._require_user(self._query(params, "syned_user_id"))
+        events = sorted(self._flash.get(user["syned_user_id"], {}).values(),
+                        key=lambda e: (e["flash_ctf_time_start_unix"], e["event_id"]))  # fmt: skip
+        return 200, {"syned_user_id": user["syned_user_id"], "flash_ctfs": [dict(e) for e in events]}
+
+    def _api_password_reset(self, params: dict[str, str], body: Any) -> tuple[int, Any]:
+        email = self._body_fields(body, ("email",))["email"]
+        if not any(u["email"].lower() == email.lower() for u in self._users.values()):
+            raise _HttpError(404, "User not found")
+        self.password_resets.append(email)
+        return 200, {"detail": "Password reset email sent"}
+
+    # ------------------------------------------------------------------ faults
+
+    @staticmethod
+    def _malformed(path: str, status: int, payload: Any, params: dict[str, str]) -> Any:
+        """The endpoint's success shape with one field of the wrong type."""
+        if status in (200, 201) and isinstance(payload, dict):
+            out = dict(payload)
+        else:  # the request failed underneath: still a 200 with the usual shape, broken
+            out = {"syned_user_id": params.get("syned_user_id", "unknown")}
+        if path == "/users":
+            out.update(metactf_user_id="not-a-number", metactf_username=out.get("metactf_username", "x"),
+                       metactf_user_status=out.get("metactf_user_status", "active"))  # fmt: skip
+        elif path == "/teams":
+            out.update(syned_team_id=out.get("syned_team_id", "unknown"), metactf_team_id="not-a-number")
+        elif path == "/users/get_team_assignments":
+            out = {"assignments": out.get("assignments", []), "total_count": "many"}
+        elif path == "/scores/get_odl_scores":
+            out.setdefault("metactf_user_id", 0)
+            out.update(total_challenges_solved=out.get("total_challenges_solved", 0), total_points="abc",
+                       monthly_ctf_challenges=out.get("monthly_ctf_challenges", 0),
+                       challenge_solves=out.get("challenge_solves", []))  # fmt: skip
+        elif path == "/scores/get_flash_ctf_progress":
+            out["flash_ctfs"] = "none"
+        else:
+            out = {"detail": 12345, "ok": "maybe"}
+        return out
+
+    def _take_fault(self, path: str) -> str | None:
+        for i, entry in enumerate(self._faults):
+            fault, remaining, only = entry
+            if only is None or only == path:
+                if remaining <= 1:
+                    del self._faults[i]
+                else:
+                    entry[1] = remaining - 1
+                return fault
+        return None
+
+    # ------------------------------------------------------------------ HTTP plumbing
+
+    @staticmethod
+    def _send(handler: _Handler, status: int, content_type: str, body: bytes) -> None:
+        try:
+            handler.send_response(status)
+            handler.send_header("Content-Type", content_type)
+            handler.send_header("Content-Length", str(len(body)))
+            handler.end_headers()
+            handler.wfile.write(body)
+        except OSError:
+            handler.close_connection = True
+
+    def _handle(self, handler: _Handler, verb: str) -> None:
+        url = urlsplit(handler.path)
+        params = {k: v[0] for k, v in parse_qs(url.query, keep_blank_values=True).items()}
+        length = int(handler.headers.get("Content-Length") or 0)
+        raw = handler.rfile.read(length) if length > 0 else b""
+        if url.path == API_PREFIX or url.path.startswith(API_PREFIX + "/"):
+            self._handle_api(handler, verb, _norm_path(url.path[len(API_PREFIX):]), params, raw)
+        elif url.path.startswith("/_admin/"):
+            self._handle_admin(handler, verb, url.path[len("/_admin/"):], params, raw)
+        else:
+            self._send(handler, 404, JSON_CONTENT_TYPE, _dumps({"detail": "Not Found"}))
+
+    def _authorized(self, handler: _Handler) -> bool:
+        scheme, _, value = (handler.headers.get("Authorization") or "").partition(" ")
+        return scheme.lower() == "bearer" and secrets.compare_digest(value.strip().encode(), self.token.encode())
+
+    def _handle_api(self, handler: _Handler, verb: str, path: str, params: dict[str, str], raw: bytes) -> None:
+        at = time.time()
+        authorized = self._authorized(handler)
+        try:
+            body: Any = json.loads(raw) if raw else None
+        except ValueError:
+            body = _HttpError(422, [{"loc": ["body"], "msg": "JSON decode error", "type": "json_invalid"}])
+        content_type, payload_bytes = JSON_CONTENT_TYPE, b""
+        with self._lock:
+            fault = self._take_fault(path)
+            status, payload = 0, None
+            if fault in ("http500", "http503", "http400", "http404", "garbage"):
+                status = {"http500": 500, "http503": 503, "http400": 400, "http404": 404, "garbage": 200}[fault]
+            elif not authorized:
+                status, payload = 401, {"detail": "Invalid token"}
+            else:
+                status, payload = self._answer(verb, path, params, body)
+                if fault == "malformed":
+                    payload = self._malformed(path, status, payload, params)
+                    status = 200
+            self._calls.append(Call(verb, path, params, None if isinstance(body, Exception) else body,
+                                    at, status, fault, authorized))  # fmt: skip
+        if fault == "timeout" and self._stopping.wait(self.timeout_delay):
+            handler.close_connection = True  # server stopping: drop the request
+            return
+        if payload is not None:
+            payload_bytes = _dumps(payload)  # serialised outside the lock
+        elif fault == "http500":
+            content_type, payload_bytes = "text/plain; charset=utf-8", b"Internal Server Error"
+        elif fault == "http503":
+            content_type, payload_bytes = "text/html", _NGINX_503.encode()
+        elif fault == "http400":
+            payload_bytes = _dumps({"detail": "Bad request"})
+        elif fault == "http404":
+            payload_bytes = _dumps({"detail": "Not Found"})
+        else:  # garbage
+            content_type, payload_bytes = "text/html; charset=utf-8", _GARBAGE_BODY.encode()
+        self._send(handler, status, content_type, payload_bytes)
+
+    def _answer(self, verb: str, path: str, params: dict[str, str], body: Any) -> tuple[int, Any]:
+        try:
+            if isinstance(body, _HttpError):
+                raise body
+            route = self._routes.get((verb, path))
+            if route is None:
+                if any(p == path for _, p in self._routes):
+                    raise _HttpError(405, "Method Not Allowed")
+                raise _HttpError(404, "Not Found")
+            return route(params, body)
+        except _HttpError as exc:
+            return exc.status, {"detail": exc.detail}
+
+    def _handle_admin(self, handler: _Handler, verb: str, path: str, params: dict[str, str], raw: bytes) -> None:
+        """Admin endpoints for other processes (JSON in, JSON out; errors are ``{"error": ...}``).
+
+        * ``GET /_admin/health`` -> ``{"ok": true, "base_url": ...}``
+        * ``GET /_admin/calls[?path=P]`` -> list of calls (``Call.to_dict``)
+        * ``POST /_admin/users`` add_user kwargs -> the user
+        * ``POST /_admin/teams`` add_team kwargs -> the team
+        * ``POST /_admin/assignments`` ``{syned_team_id, syned_user_id}``
+        * ``POST /_admin/solves`` add_solve kwargs -> the solve
+        * ``POST /_admin/flash_ctfs`` add_flash_ctf_event kwargs -> the event
+        * ``POST /_admin/faults`` ``{fault, times?, path?, timeout_delay?}``; ``DELETE /_admin/faults``
+        * ``POST /_admin/reset``
+        """
+        status, result = 200, {"ok": True}
+        try:
+            body = json.loads(raw) if raw else {}
+            if not isinstance(body, dict):
+                raise ValueError("body must be a JSON object")
+            route = (verb, path.rstrip("/"))
+            if route == ("GET", "health"):
+                result = {"ok": True, "base_url": self.base_url}
+            elif route == ("GET", "calls"):
+                only = params.get("path")
+                result = [c.to_dict() for c in (self.calls_for(only) if only else self.calls)]
+            elif route == ("POST", "users"):
+                result = self.add_user(**body)
+            elif route == ("POST", "teams"):
+                result = self.add_team(**body)
+            elif route == ("POST", "assignments"):
+                self.assign(**body)
+            elif route == ("POST", "solves"):
+                result = self.add_solve(**body)
+            elif route == ("POST", "flash_ctfs"):
+                result = self.add_flash_ctf_event(**body)
+            elif route == ("POST", "faults"):
+                if "timeout_delay" in body:
+                    self.timeout_delay = float(body.pop("timeout_delay"))
+                if "fault" in body:
+                    self.inject(**body)
+            elif route == ("DELETE", "faults"):
+                self.clear_faults()
+            elif route == ("POST", "reset"):
+                self.reset()
+            else:
+                status, result = 404, {"error": f"no admin route {verb} /_admin/{path}"}
+        except KeyError as exc:
+            status, result = 404, {"error": str(exc.args[0]) if exc.args else "not found"}
+        except (TypeError, ValueError) as exc:
+            status, result = 400, {"error": str(exc)}
+        self._send(handler, status, JSON_CONTENT_TYPE, _dumps(result))
+
+
+def load_state(fake: FakeGamePlatform, state: dict[str, Any]) -> None:
+    """Load ``{"users": [add_user kwargs], "teams": [add_team kwargs], "assignments": [{syned_team_id,
+    syned_user_id}], "solves": [add_solve kwargs], "flash_ctfs": [add_flash_ctf_event kwargs]}``."""
+    for user in state.get("users", []):
+        fake.add_user(**user)
+    for team in state.get("teams", []):
+        fake.add_team(**team)
+    for assignment in state.get("assignments", []):
+        fake.assign(**assignment)
+    for solve in state.get("solves", []):
+        fake.add_solve(**solve)
+    for event in state.get("flash_ctfs", []):
+        fake.add_flash_ctf_event(**event)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m tests.fakes.game_platform", description=__doc__.splitlines()[0])
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=0, help="0 picks a free port (default)")
+    parser.add_argument("--token", default=DEFAULT_CLI_TOKEN, help="bearer token the API requires")
+    parser.add_argument("--state", help="JSON file with users, teams, assignments, solves and flash_ctfs")
+    parser.add_argument("--timeout-delay", type=float, default=15.0, help="seconds a 'timeout' fault stalls")
+    args = parser.parse_args(argv)
+
+    fake = FakeGamePlatform(args.host, args.port, token=args.token, timeout_delay=args.timeout_delay)
+    if args.state:
+        with open(args.state, encoding="utf-8") as fh:
+            load_state(fake, json.load(fh))
+    done = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: done.set())
+    fake.start()
+    print(f"READY {fake.base_url}", flush=True)
+    try:
+        while not done.wait(0.5):
+            pass
+    finally:
+        fake.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
