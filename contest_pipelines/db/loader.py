@@ -7,6 +7,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validato
 from sqlalchemy.dialects.postgresql import insert
 
 from contest_pipelines.db.tables import (
+    coaches,
     guesses,
     leagues,
     players,
@@ -31,12 +32,27 @@ class Player(_Model):
     userId: str = Field(min_length=1)
     cfHandle: str | None = None
     displayName: str = ""
+    coachId: str | None = None
+    firstName: str | None = None
+    lastName: str | None = None
+    email: str | None = None
+    status: Literal["pending", "profile", "compliance", "complete"] = "pending"
+    gamePlatformId: str | None = None  # the syned_user_id the game platform knows the competitor by
 
 
 class Team(_Model):
     teamId: str = Field(min_length=1)
     name: str
     members: list[str] = []
+    coachId: str | None = None
+    division: str | None = None
+    affiliation: str | None = None
+
+
+class Coach(_Model):
+    coachId: str = Field(min_length=1)
+    name: str
+    email: str | None = None
 
 
 class Problem(_Model):
@@ -92,6 +108,7 @@ class Room(_Model):
 
 
 class Fixture(_Model):
+    coaches: list[Coach] = []
     leagues: list[League] = []
     tournaments: list[Tournament] = []
     players: list[Player] = []
@@ -100,11 +117,33 @@ class Fixture(_Model):
     guesses: list[GuessIn] = []
 
 
+# camelCase fixture fields -> columns, for records whose unset fields must not overwrite stored values
+# (a reload must not reset a competitor promoted to `complete` back to the default status).
+COACH_COLUMNS = {"coachId": "coach_id", "name": "name", "email": "email"}
+PLAYER_COLUMNS = {
+    "userId": "user_id", "cfHandle": "cf_handle", "displayName": "display_name", "coachId": "coach_id",
+    "firstName": "first_name", "lastName": "last_name", "email": "email", "status": "status", "gamePlatformId": "game_platform_id",
+}
+TEAM_COLUMNS = {"teamId": "team_id", "name": "name", "coachId": "coach_id", "division": "division", "affiliation": "affiliation"}
+GUESS_COLUMNS = {"roomId": "room_id", "userId": "user_id", "home": "home", "away": "away", "guessedAt": "guessed_at"}
+
+
+def given(record: BaseModel, columns: dict[str, str]) -> dict:
+    """The columns of the fields the fixture actually set."""
+    return {column: getattr(record, field) for field, column in columns.items() if field in record.model_fields_set}
+
+
 def _upsert(conn: sa.Connection, table: sa.Table, rows: list[dict], keys: list[str]) -> int:
     """Insert or update rows; a row equal to what is stored is left alone, so the count is real changes."""
     rows = list({tuple(row[k] for k in keys): row for row in rows}.values())  # last duplicate in the file wins
+    by_shape: dict[tuple[str, ...], list[dict]] = {}
+    for row in rows:
+        by_shape.setdefault(tuple(sorted(row)), []).append(row)
     # Chunks keep each statement under PostgreSQL's 65,535 bind parameters.
-    return sum(_upsert_chunk(conn, table, rows[i : i + CHUNK_ROWS], keys) for i in range(0, len(rows), CHUNK_ROWS))
+    return sum(
+        _upsert_chunk(conn, table, group[i : i + CHUNK_ROWS], keys)
+        for group in by_shape.values() for i in range(0, len(group), CHUNK_ROWS)
+    )
 
 
 def _upsert_chunk(conn: sa.Connection, table: sa.Table, rows: list[dict], keys: list[str]) -> int:
@@ -126,10 +165,9 @@ def load_fixture(conn: sa.Connection, fixture: Fixture) -> dict[str, int]:
         "tournaments": _upsert(conn, tournaments, [
             {"tournament_id": t.tournamentId, "league_id": t.leagueId, "name": t.name} for t in fixture.tournaments
         ], ["tournament_id"]),
-        "players": _upsert(conn, players, [
-            {"user_id": p.userId, "cf_handle": p.cfHandle, "display_name": p.displayName} for p in fixture.players
-        ], ["user_id"]),
-        "teams": _upsert(conn, teams, [{"team_id": t.teamId, "name": t.name} for t in fixture.teams], ["team_id"]),
+        "coaches": _upsert(conn, coaches, [given(c, COACH_COLUMNS) for c in fixture.coaches], ["coach_id"]),
+        "players": _upsert(conn, players, [given(p, PLAYER_COLUMNS) for p in fixture.players], ["user_id"]),
+        "teams": _upsert(conn, teams, [given(t, TEAM_COLUMNS) for t in fixture.teams], ["team_id"]),
         "team_members": _upsert(conn, team_members, [
             {"team_id": t.teamId, "user_id": u} for t in fixture.teams for u in t.members
         ], ["team_id", "user_id"]),
@@ -145,10 +183,7 @@ def load_fixture(conn: sa.Connection, fixture: Fixture) -> dict[str, int]:
             {"room_id": r.roomId, "user_id": m.userId, "team_id": m.teamId} for r in fixture.rooms for m in r.members
         ], ["room_id", "user_id"]),
         # A guess without a time keeps the time it was first loaded at, so reloading changes nothing.
-        "guesses": sum(_upsert(conn, guesses, [
-            {"room_id": g.roomId, "user_id": g.userId, "home": g.home, "away": g.away, **({"guessed_at": g.guessedAt} if timed else {})}
-            for g in fixture.guesses if (g.guessedAt is not None) == timed
-        ], ["room_id", "user_id"]) for timed in (True, False)),
+        "guesses": _upsert(conn, guesses, [given(g, GUESS_COLUMNS) for g in fixture.guesses], ["room_id", "user_id"]),
     }
     return counts
 
