@@ -1,0 +1,203 @@
+"""Game-platform sync passes: incremental challenge solves (with the Flash CTF sentinel), a day's
+backfill, and the totals sweep. Each returns truthful telemetry (seed 001, sections 19-22)."""
+
+import logging
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+import sqlalchemy as sa
+
+from contest_pipelines.clients.game_platform import GamePlatformClient, GamePlatformError, OdlScores
+from contest_pipelines.db import game_platform as gp
+from contest_pipelines.domain.tiers import SYNC_INTERVAL, next_due, tier_for
+
+log = logging.getLogger(__name__)
+RETRY_AFTER_ERROR = timedelta(minutes=5)
+
+
+@dataclass
+class Telemetry:
+    processed: int = 0
+    synced: int = 0  # competitors with new solves
+    skipped: int = 0  # competitors asked, nothing new (section 21: never counted as synced)
+    errors: int = 0
+    new_solves: int = 0
+    api_calls: int = 0
+    flash_sentinel: str = "not run"
+    flash_events_synced: int = 0
+    duration_ms: float = 0.0
+    error_samples: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        return {k: v for k, v in self.__dict__.items() if k != "error_samples"} | {"error_samples": self.error_samples[:5]}
+
+
+def _solve_rows(syned_user_id: str, scores: OdlScores, after: int | None, until: int | None = None) -> list[dict]:
+    # Section 21: filter by the cursor here too, so a server that ignores it cannot fake new activity.
+    return [
+        {
+            "syned_user_id": syned_user_id, "challenge_solve_id": str(s.challenge_solve_id), "source": "odl",
+            "challenge_id": str(s.challenge_id), "title": s.challenge_title, "category": s.challenge_category,
+            "points": s.challenge_points, "solved_at": datetime.fromtimestamp(s.timestamp_unix, UTC), "raw": s.model_dump(),
+        }
+        for s in scores.challenge_solves
+        if (after is None or s.timestamp_unix > after) and (until is None or s.timestamp_unix < until)
+    ]
+
+
+def incremental_sync(
+    engine: sa.Engine, client: GamePlatformClient, *, now: datetime | None = None, batch_size: int = 100,
+    coach_id: str | None = None, dry_run: bool = False,
+) -> Telemetry:
+    """Sync the competitors that are due, by tier, in one bounded batch."""
+    started, now = time.perf_counter(), now or datetime.now(UTC)
+    telemetry = Telemetry()
+    with engine.begin() as conn:
+        gp.ensure_sync_state(conn)
+        due = gp.due_competitors(conn, now, batch_size, coach_id)
+    calls_before = client.api_calls
+    if due:
+        _flash_sentinel(engine, client, telemetry, coach_id, dry_run)
+    for state in due:
+        telemetry.processed += 1
+        _sync_one(engine, client, state, now, telemetry, dry_run)
+    telemetry.api_calls = client.api_calls - calls_before
+    telemetry.duration_ms = (time.perf_counter() - started) * 1000
+    return telemetry
+
+
+def _sync_one(engine: sa.Engine, client: GamePlatformClient, state: sa.Row, now: datetime, telemetry: Telemetry, dry_run: bool) -> None:
+    uid = state.syned_user_id
+    after = int(state.last_odl_synced_at.timestamp()) if state.last_odl_synced_at else None
+    try:
+        scores = client.get_odl_scores(uid, after_time_unix=after)
+    except GamePlatformError as exc:
+        telemetry.errors += 1
+        telemetry.error_samples.append(f"{uid}: {exc.code}")
+        if not dry_run:
+            with engine.begin() as conn:  # the cursor stays where it was: the next run retries from it
+                gp.record_sync(conn, uid, {
+                    "last_attempt_at": now, "last_result": "error", "error": str(exc)[:500],
+                    "next_due_at": now + min(RETRY_AFTER_ERROR, SYNC_INTERVAL[state.activity_tier]),
+                })
+        return
+    rows = _solve_rows(uid, scores, after)
+    if dry_run:
+        telemetry.synced += bool(rows)
+        telemetry.skipped += not rows
+        telemetry.new_solves += len(rows)
+        return
+    with engine.begin() as conn:
+        inserted = gp.insert_solves(conn, rows)
+        latest = max((r["solved_at"] for r in rows), default=None)
+        last_activity = max((t for t in (state.last_activity_at, latest) if t is not None), default=None)
+        tier = tier_for(last_activity, now)
+        values = {
+            "last_attempt_at": now, "error": None, "activity_tier": tier, "last_activity_at": last_activity,
+            "next_due_at": next_due(tier, now), "last_result": "synced" if inserted else "skipped",
+        }
+        if latest is not None:
+            # The cursor moves only with the write it describes, in the same transaction.
+            values["last_odl_synced_at"] = max(latest, state.last_odl_synced_at or latest)
+        if inserted:
+            values["needs_totals_refresh"] = True
+        gp.record_sync(conn, uid, values)
+    telemetry.new_solves += inserted
+    if inserted:
+        telemetry.synced += 1
+    else:
+        telemetry.skipped += 1
+
+
+def _flash_sentinel(engine: sa.Engine, client: GamePlatformClient, telemetry: Telemetry, coach_id: str | None, dry_run: bool) -> None:
+    """Flash CTF events are global: one competitor's events tell whether a new event exists; only then
+    is every competitor's Flash CTF progress fetched (section 22)."""
+    with engine.connect() as conn:
+        everyone = gp.all_competitor_ids(conn, coach_id)
+    if not everyone:
+        return
+    try:
+        sentinel = client.get_flash_ctf_progress(everyone[0])
+    except GamePlatformError as exc:
+        telemetry.flash_sentinel = f"error: {exc.code}"
+        telemetry.errors += 1
+        return
+    seen = [e.event_id for e in sentinel.flash_ctfs]
+    with engine.connect() as conn:
+        new = sorted(set(seen) - gp.known_flash_events(conn, seen))
+    if not new:
+        telemetry.flash_sentinel = "no new event"
+        return
+    telemetry.flash_sentinel = f"new event(s): {', '.join(new)}"
+    log.info("new Flash CTF event(s) %s: syncing Flash CTF progress of %d competitors", new, len(everyone))
+    for uid in everyone:
+        try:
+            progress = sentinel if uid == everyone[0] else client.get_flash_ctf_progress(uid)
+        except GamePlatformError as exc:
+            telemetry.errors += 1
+            telemetry.error_samples.append(f"{uid} flash: {exc.code}")
+            continue
+        rows = [
+            {"syned_user_id": uid, "event_id": e.event_id, "name": e.flash_ctf_name, "challenges_solved": e.challenges_solved,
+             "points_earned": e.points_earned, "rank": e.rank, "starts_at": datetime.fromtimestamp(e.flash_ctf_time_start_unix, UTC),
+             "ends_at": datetime.fromtimestamp(e.flash_ctf_time_end_unix, UTC), "raw": e.model_dump()}
+            for e in progress.flash_ctfs
+        ]
+        if not dry_run:
+            with engine.begin() as conn:
+                gp.upsert_flash_events(conn, rows)
+                gp.record_sync(conn, uid, {"last_flash_synced_at": datetime.now(UTC), "needs_totals_refresh": True})
+        telemetry.flash_events_synced += len(rows)
+
+
+def backfill_day(engine: sa.Engine, client: GamePlatformClient, day: datetime, *, coach_id: str | None = None, dry_run: bool = False) -> Telemetry:
+    """Historical solves of one UTC day for every competitor. Idempotent (unique keys), and it never
+    moves a cursor: the incremental sync keeps its own place."""
+    started, telemetry = time.perf_counter(), Telemetry(flash_sentinel="not run (backfill)")
+    start = int(day.replace(hour=0, minute=0, second=0, microsecond=0, tzinfo=UTC).timestamp())
+    calls_before = client.api_calls
+    with engine.connect() as conn:
+        everyone = gp.all_competitor_ids(conn, coach_id)
+    for uid in everyone:
+        telemetry.processed += 1
+        try:
+            scores = client.get_odl_scores(uid, after_time_unix=start - 1)
+        except GamePlatformError as exc:
+            telemetry.errors += 1
+            telemetry.error_samples.append(f"{uid}: {exc.code}")
+            continue
+        rows = _solve_rows(uid, scores, start - 1, start + 86_400)
+        inserted = 0
+        if rows and not dry_run:
+            with engine.begin() as conn:
+                inserted = gp.insert_solves(conn, rows)
+        telemetry.new_solves += inserted
+        telemetry.synced += bool(inserted)
+        telemetry.skipped += not inserted
+    telemetry.api_calls = client.api_calls - calls_before
+    telemetry.duration_ms = (time.perf_counter() - started) * 1000
+    return telemetry
+
+
+def totals_sweep(engine: sa.Engine, client: GamePlatformClient, *, batch_size: int = 100, dry_run: bool = False) -> Telemetry:
+    """Fresh totals for flagged competitors; each flag clears only with its totals, in one transaction."""
+    started, telemetry = time.perf_counter(), Telemetry(flash_sentinel="not run (sweep)")
+    calls_before = client.api_calls
+    with engine.connect() as conn:
+        flagged = gp.flagged_for_totals(conn, batch_size)
+    for uid in flagged:
+        telemetry.processed += 1
+        try:
+            scores = client.get_odl_scores(uid)
+        except GamePlatformError as exc:
+            telemetry.errors += 1
+            telemetry.error_samples.append(f"{uid}: {exc.code}")
+            continue
+        if not dry_run:
+            with engine.begin() as conn:
+                gp.store_totals(conn, uid, scores.total_challenges_solved, scores.total_points, scores.monthly_ctf_challenges)
+        telemetry.synced += 1
+    telemetry.api_calls = client.api_calls - calls_before
+    telemetry.duration_ms = (time.perf_counter() - started) * 1000
+    return telemetry
