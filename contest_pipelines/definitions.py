@@ -2,17 +2,25 @@
 
 import dagster as dg
 
+from contest_pipelines.assets.game_platform import challenge_solves, game_platform_sync_job, player_totals, totals_sweep_job
 from contest_pipelines.assets.settlement_ledger import settlement_ledger
 from contest_pipelines.clients import quiet_http_logs
 from contest_pipelines.jobs.cf_sync_job import cf_sync_job
+from contest_pipelines.jobs.game_platform_ops import cleanup_job, onboarding_job, roster_sync_job
 from contest_pipelines.resources import (
     CodeforcesResource,
+    GamePlatformResource,
     MatchProviderResource,
     PostgresResource,
     RedisResource,
     SyncQueueResource,
 )
+from contest_pipelines.schedules.cleanup_schedule import cleanup_schedule
+from contest_pipelines.schedules.game_platform_sync_schedule import game_platform_sync_schedule
+from contest_pipelines.schedules.totals_sweep_schedule import totals_sweep_schedule
 from contest_pipelines.sensors.match_ended_sensor import match_ended_sensor
+from contest_pipelines.sensors.onboarding_request_sensor import onboarding_request_sensor
+from contest_pipelines.sensors.roster_change_sensor import roster_change_sensor
 from contest_pipelines.sensors.sync_request_sensor import sync_request_sensor
 from contest_pipelines.sensors.sync_run_failure_sensor import sync_run_failure_sensor
 from contest_pipelines.settings import Settings
@@ -32,6 +40,11 @@ def build_resources(settings: Settings) -> dict:
         "postgres": PostgresResource(database_url=dg.EnvVar("DATABASE_URL")),
         "redis": RedisResource(redis_url=dg.EnvVar("REDIS_URL")),
         "match_provider": MatchProviderResource(base_url=settings.match_provider_url or ""),
+        # Unconfigured (no URL or token): its schedules and sensors skip and say why.
+        "game_platform": GamePlatformResource(
+            base_url=settings.game_platform_api_url or "",
+            token=dg.EnvVar("GAME_PLATFORM_API_TOKEN") if settings.game_platform_api_token else "",
+        ),
         "codeforces": CodeforcesResource(
             base_url=settings.codeforces_api_url,
             redis_url=dg.EnvVar("REDIS_URL"),
@@ -46,8 +59,11 @@ def build_resources(settings: Settings) -> dict:
 def defs() -> dg.Definitions:
     quiet_http_logs()
     return dg.Definitions(
-        assets=[settlement_ledger],
-        jobs=[cf_sync_job],
-        sensors=[sync_request_sensor, sync_run_failure_sensor, match_ended_sensor],
+        assets=[settlement_ledger, challenge_solves, player_totals],
+        jobs=[cf_sync_job, game_platform_sync_job, totals_sweep_job, roster_sync_job, onboarding_job, cleanup_job],
+        schedules=[game_platform_sync_schedule, totals_sweep_schedule, cleanup_schedule],
+        sensors=[
+            sync_request_sensor, sync_run_failure_sensor, match_ended_sensor, roster_change_sensor, onboarding_request_sensor,
+        ],
         resources=build_resources(Settings()),
     )

@@ -32,7 +32,11 @@ def test_definitions_load_with_the_sync_pipeline(env):
     definitions = defs()
     repo = definitions.get_repository_def()
     assert {j.name for j in repo.get_all_jobs()} >= {"cf_sync_job"}
-    assert {s.name for s in repo.sensor_defs} == {"sync_request_sensor", "sync_run_failure_sensor", "match_ended_sensor"}
+    assert {s.name for s in repo.sensor_defs} == {
+        "sync_request_sensor", "sync_run_failure_sensor", "match_ended_sensor", "roster_change_sensor", "onboarding_request_sensor",
+    }
+    assert {s.name for s in repo.schedule_defs} == {"game_platform_sync_schedule", "totals_sweep_schedule", "cleanup_schedule"}
+    assert {"game_platform_sync_job", "totals_sweep_job", "roster_sync_job", "onboarding_job", "cleanup_job"} <= {j.name for j in repo.get_all_jobs()}
     assert repo.assets_defs_by_key[dg.AssetKey("settlement_ledger")].partitions_def.name == "rooms"
     assert sync_request_sensor.default_status == dg.DefaultSensorStatus.RUNNING
     assert sync_request_sensor.minimum_interval_seconds == 2
