@@ -59,3 +59,20 @@ def test_dead_letters_are_listed_and_replayed(client, db):
         row = conn.execute(sa.select(sync_requests)).one()
     assert (row.status, row.attempts, row.generation) == ("queued", 0, 1)
     assert client.post(f"/api/admin/dead-letters/{queued}/replay", headers=ADMIN).status_code == 404
+
+
+def test_onboarding_and_team_deletion_routes(client, db):
+    from contest_pipelines.db.tables import onboarding_requests, teams
+
+    load(db, {"players": [{"userId": "ann", "status": "compliance"}], "teams": [
+        {"teamId": "full", "name": "Full", "members": ["ann"]}, {"teamId": "empty", "name": "Empty"}]})
+    assert client.post("/api/admin/onboarding", json={"userId": "ann"}).status_code == 401
+    accepted = client.post("/api/admin/onboarding", json={"userId": "ann", "coachId": None}, headers=ADMIN)
+    assert accepted.status_code == 202
+    assert client.post("/api/admin/onboarding", json={"userId": "ghost"}, headers=ADMIN).status_code == 404
+    assert client.delete("/api/admin/teams/full", headers=ADMIN).status_code == 409
+    assert client.delete("/api/admin/teams/empty", headers=ADMIN).status_code == 202
+    assert client.delete("/api/admin/teams/empty", headers=ADMIN).status_code == 404
+    with db.connect() as conn:
+        assert conn.execute(sa.select(onboarding_requests.c.user_id, onboarding_requests.c.status)).one() == ("ann", "pending")
+        assert conn.execute(sa.select(teams.c.deleted_at).where(teams.c.team_id == "empty")).scalar_one() is not None

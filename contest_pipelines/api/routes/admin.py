@@ -5,11 +5,14 @@ from typing import Literal
 
 import sqlalchemy as sa
 from fastapi import APIRouter, HTTPException, status
+from pydantic import BaseModel, Field
 
 from contest_pipelines import scoreboards
 from contest_pipelines.api.deps import AdminOnly, DbEngine, RedisDep
 from contest_pipelines.db import sync_queue
 from contest_pipelines.db.settlement import ledger_mismatches
+from contest_pipelines.db.tables import players
+from contest_pipelines.game_roster import delete_team_locally, request_onboarding
 from contest_pipelines.db.tables import settlement_ledger as ledger
 from contest_pipelines.db.tables import sync_requests as r
 
@@ -84,3 +87,30 @@ def rebuild_scoreboard(scope: Literal["room", "tournament", "league"], scope_id:
     if size is None:
         raise HTTPException(status.HTTP_409_CONFLICT, "a rebuild of this board is already running")
     return {"scope": scope, "scopeId": scope_id, "members": size}
+
+
+class OnboardingBody(BaseModel):
+    userId: str = Field(min_length=1)
+    coachId: str | None = None
+
+
+@router.post("/onboarding", status_code=status.HTTP_202_ACCEPTED)
+def add_to_game_platform(body: OnboardingBody, engine: DbEngine) -> dict:
+    """A coach's "Add to Game Platform": recorded here, processed by onboarding_job within seconds."""
+    with engine.begin() as conn:
+        if conn.execute(sa.select(players.c.user_id).where(players.c.user_id == body.userId)).first() is None:
+            raise HTTPException(status.HTTP_404_NOT_FOUND, f"no player {body.userId!r}")
+        request_id = request_onboarding(conn, body.userId, body.coachId)
+    return {"requestId": request_id, "userId": body.userId}
+
+
+@router.delete("/teams/{team_id}", status_code=status.HTTP_202_ACCEPTED)
+def delete_team(team_id: str, engine: DbEngine) -> dict:
+    """Delete an empty team; the roster sync removes it from the game platform, then here."""
+    with engine.begin() as conn:
+        outcome = delete_team_locally(conn, team_id)
+    if outcome == "has_members":
+        raise HTTPException(status.HTTP_409_CONFLICT, "the team still has members; remove them first")
+    if outcome == "not_found":
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no team {team_id!r}")
+    return {"teamId": team_id, "deleted": True}
