@@ -58,7 +58,7 @@ def incremental_sync(
         due = gp.due_competitors(conn, now, batch_size, coach_id)
     calls_before = client.api_calls
     if due:
-        _flash_sentinel(engine, client, telemetry, coach_id, dry_run)
+        _flash_sentinel(engine, client, telemetry, coach_id, dry_run, now)
     for state in due:
         telemetry.processed += 1
         _sync_one(engine, client, state, now, telemetry, dry_run)
@@ -69,7 +69,9 @@ def incremental_sync(
 
 def _sync_one(engine: sa.Engine, client: GamePlatformClient, state: sa.Row, now: datetime, telemetry: Telemetry, dry_run: bool) -> None:
     uid = state.syned_user_id
-    after = int(state.last_odl_synced_at.timestamp()) if state.last_odl_synced_at else None
+    # One second of overlap: a solve stamped in the cursor's own second but published late is still
+    # seen; the unique key drops what was already stored, and `synced` counts only real inserts.
+    after = int(state.last_odl_synced_at.timestamp()) - 1 if state.last_odl_synced_at else None
     try:
         scores = client.get_odl_scores(uid, after_time_unix=after)
     except GamePlatformError as exc:
@@ -110,7 +112,7 @@ def _sync_one(engine: sa.Engine, client: GamePlatformClient, state: sa.Row, now:
         telemetry.skipped += 1
 
 
-def _flash_sentinel(engine: sa.Engine, client: GamePlatformClient, telemetry: Telemetry, coach_id: str | None, dry_run: bool) -> None:
+def _flash_sentinel(engine: sa.Engine, client: GamePlatformClient, telemetry: Telemetry, coach_id: str | None, dry_run: bool, now: datetime) -> None:
     """Flash CTF events are global: one competitor's events tell whether a new event exists; only then
     is every competitor's Flash CTF progress fetched (section 22)."""
     with engine.connect() as conn:
@@ -147,7 +149,7 @@ def _flash_sentinel(engine: sa.Engine, client: GamePlatformClient, telemetry: Te
         if not dry_run:
             with engine.begin() as conn:
                 gp.upsert_flash_events(conn, rows)
-                gp.record_sync(conn, uid, {"last_flash_synced_at": datetime.now(UTC), "needs_totals_refresh": True})
+                gp.record_sync(conn, uid, {"last_flash_synced_at": now})
         telemetry.flash_events_synced += len(rows)
 
 

@@ -96,7 +96,7 @@ def test_cursor_advances_only_with_a_committed_write_and_never_on_failure(db, pl
     make_all_due(db)
     recovered = incremental_sync(db, client)
     assert recovered.synced == 1 and state(db, uid).last_odl_synced_at > cursor
-    assert platform.calls_for("/scores/get_odl_scores")[-1].params["after_time_unix"] == str(int(cursor.timestamp()))
+    assert platform.calls_for("/scores/get_odl_scores")[-1].params["after_time_unix"] == str(int(cursor.timestamp()) - 1)
 
 
 def test_competitors_are_synced_by_tier_in_bounded_batches(db, platform, client):
@@ -175,3 +175,16 @@ def test_dry_run_writes_nothing(db, platform, client):
     report = incremental_sync(db, client, dry_run=True)
     assert report.synced == 1 and count(db, challenge_solves) == 0
     assert state(db, uid).last_odl_synced_at is None
+
+
+def test_a_solve_published_late_in_the_cursors_own_second_is_not_lost(db, platform, client):
+    [uid] = competitors(db, 1, platform)
+    stamp = int(time.time()) - 100
+    platform.add_solve(uid, timestamp_unix=stamp)
+    incremental_sync(db, client)
+    platform.add_solve(uid, timestamp_unix=stamp)  # same second, visible only now
+    make_all_due(db)
+    late = incremental_sync(db, client)
+    assert (late.synced, late.new_solves) == (1, 1) and count(db, challenge_solves) == 2
+    make_all_due(db)
+    assert incremental_sync(db, client).synced == 0  # the overlap second never counts twice
