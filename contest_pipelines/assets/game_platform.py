@@ -1,6 +1,5 @@
 """Game-platform assets: `challenge_solves` (by day) and `player_totals`."""
 
-import time
 from datetime import UTC, datetime
 
 import dagster as dg

@@ -91,3 +91,18 @@ def live_api(env) -> Iterator[str]:
     server.should_exit = True
     thread.join(timeout=10)
     sock.close()
+
+
+@pytest.fixture(scope="session")
+def platform_server():
+    from tests.fakes.game_platform import FakeGamePlatform
+
+    with FakeGamePlatform(timeout_delay=1.0) as fake:
+        yield fake
+
+
+@pytest.fixture
+def platform(platform_server):
+    """The fake CTF game platform, emptied for each test."""
+    platform_server.reset()
+    return platform_server

@@ -9,19 +9,6 @@ from contest_pipelines.clients.game_platform import GamePlatformClient
 from contest_pipelines.db.tables import onboarding_requests, players, teams
 from contest_pipelines.game_roster import delete_team_locally, onboard, pending_roster_changes, request_onboarding, sync_roster
 from tests.factories import load
-from tests.fakes.game_platform import FakeGamePlatform
-
-
-@pytest.fixture(scope="module")
-def platform_server():
-    with FakeGamePlatform(timeout_delay=1.0) as fake:
-        yield fake
-
-
-@pytest.fixture
-def platform(platform_server):
-    platform_server.reset()
-    return platform_server
 
 
 def new_client(platform):

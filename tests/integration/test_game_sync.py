@@ -10,21 +10,8 @@ from contest_pipelines.clients.game_platform import GamePlatformClient
 from contest_pipelines.db.tables import challenge_solves, flash_ctf_events, player_totals, sync_state
 from contest_pipelines.game_sync import backfill_day, incremental_sync, totals_sweep
 from tests.factories import load
-from tests.fakes.game_platform import FakeGamePlatform
 
 NOW = datetime.now(UTC).replace(microsecond=0)
-
-
-@pytest.fixture(scope="module")
-def platform_server():
-    with FakeGamePlatform(timeout_delay=1.0) as fake:
-        yield fake
-
-
-@pytest.fixture
-def platform(platform_server):
-    platform_server.reset()
-    return platform_server
 
 
 @pytest.fixture

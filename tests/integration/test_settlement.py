@@ -1,11 +1,9 @@
 """Settlement against real PostgreSQL and Redis: exactly once, corrections, races, crashes, projections."""
 
-import os
 import signal
 import subprocess
 import sys
 import threading
-import time
 
 import pytest
 import sqlalchemy as sa

@@ -11,7 +11,7 @@ from contest_pipelines import events
 from contest_pipelines.db.tables import detections, sync_requests
 from contest_pipelines.jobs.sync_worker import Policy
 from tests.factories import load, room_fixture
-from tests.integration.conftest import FAST_POLICY, new_run_id
+from tests.integration.conftest import new_run_id
 
 
 def request_row(db, request_id):

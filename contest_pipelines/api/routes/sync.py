@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import redis
 import sqlalchemy as sa
-from fastapi import APIRouter, HTTPException, Response, status
+from fastapi import APIRouter, HTTPException, status
 from fastapi.responses import JSONResponse
 
 from contest_pipelines import events

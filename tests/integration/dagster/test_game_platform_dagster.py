@@ -4,7 +4,6 @@ import time
 from datetime import UTC, datetime, timedelta
 
 import dagster as dg
-import pytest
 import sqlalchemy as sa
 
 from contest_pipelines.assets.game_platform import challenge_solves, player_totals
@@ -17,19 +16,6 @@ from contest_pipelines.schedules.game_platform_sync_schedule import game_platfor
 from contest_pipelines.sensors.onboarding_request_sensor import onboarding_request_sensor
 from contest_pipelines.sensors.roster_change_sensor import roster_change_sensor
 from tests.factories import load
-from tests.fakes.game_platform import FakeGamePlatform
-
-
-@pytest.fixture(scope="module")
-def platform_server():
-    with FakeGamePlatform(timeout_delay=1.0) as fake:
-        yield fake
-
-
-@pytest.fixture
-def platform(platform_server):
-    platform_server.reset()
-    return platform_server
 
 
 def res(database_url, platform, redis_url=None):
