@@ -19,6 +19,7 @@ from contest_pipelines.db.tables import (
     tournaments,
 )
 from contest_pipelines.domain.validation_matrix import normalize_problem_id
+from contest_pipelines.scoreboards import bump_versions
 
 
 CHUNK_ROWS = 5000
@@ -185,7 +186,23 @@ def load_fixture(conn: sa.Connection, fixture: Fixture) -> dict[str, int]:
         # A guess without a time keeps the time it was first loaded at, so reloading changes nothing.
         "guesses": _upsert(conn, guesses, [given(g, GUESS_COLUMNS) for g in fixture.guesses], ["room_id", "user_id"]),
     }
+    if any(counts[k] for k in ("rooms", "room_members", "room_problems", "guesses", "tournaments")):
+        _invalidate_boards(conn, {r.roomId for r in fixture.rooms} | {g.roomId for g in fixture.guesses})
     return counts
+
+
+def _invalidate_boards(conn: sa.Connection, room_ids: set[str]) -> None:
+    """New members or rooms change who is on the room, tournament and league boards: bump their
+    versions so a Redis projection built before this load is rebuilt on its next read."""
+    rows = conn.execute(
+        sa.select(rooms.c.room_id, rooms.c.tournament_id, tournaments.c.league_id)
+        .select_from(rooms.outerjoin(tournaments, tournaments.c.tournament_id == rooms.c.tournament_id))
+        .where(rooms.c.room_id.in_(sorted(room_ids)))
+    ).all()
+    boards = {("room", r.room_id) for r in rows}
+    boards |= {("tournament", r.tournament_id) for r in rows if r.tournament_id}
+    boards |= {("league", r.league_id) for r in rows if r.league_id}
+    bump_versions(conn, sorted(boards))
 
 
 def _ensure(conn: sa.Connection, table: sa.Table, rows: list[dict], keys: list[str]) -> int:

@@ -120,7 +120,7 @@ def _settle(conn: sa.Connection, room_id: str, run_id: str | None, started: floa
     }
     outcome.changes = deltas(previous, current)
     outcome.status, outcome.version = "applied", base + 1
-    _stage(conn, outcome.changes)
+    _stage(conn, outcome.changes, previous)
     _apply_room_results(conn, room_id, outcome.version)
     for scope, scope_id in scopes:
         _apply_standings(conn, scope, scope_id)
@@ -143,16 +143,24 @@ def _settle(conn: sa.Connection, room_id: str, run_id: str | None, started: floa
     return outcome
 
 
-def _stage(conn: sa.Connection, changes: list[Delta]) -> None:
-    """COPY the deltas into a temporary table that lives until the transaction ends."""
+def _stage(conn: sa.Connection, changes: list[Delta], previous: dict[str, MemberResult]) -> None:
+    """COPY the deltas into a temporary table that lives until the transaction ends.
+
+    `recompute` marks members whose last scoring time in this room moved earlier or went away: only
+    for them must the scope's last scoring time be recomputed over all its rooms; for everyone else
+    GREATEST(standing, new) is exact."""
     conn.execute(sa.text(
         "CREATE TEMP TABLE settle_stage (user_id text PRIMARY KEY, delta bigint NOT NULL, points integer NOT NULL,"
-        " last_scored_at timestamptz, removed boolean NOT NULL) ON COMMIT DROP"
+        " last_scored_at timestamptz, removed boolean NOT NULL, recompute boolean NOT NULL) ON COMMIT DROP"
     ))
     raw = conn.connection.driver_connection
-    with raw.cursor() as cur, cur.copy("COPY settle_stage (user_id, delta, points, last_scored_at, removed) FROM STDIN") as copy:
+    columns = "user_id, delta, points, last_scored_at, removed, recompute"
+    with raw.cursor() as cur, cur.copy(f"COPY settle_stage ({columns}) FROM STDIN") as copy:
         for d in changes:
-            copy.write_row((d.user_id, d.points_delta, d.points, d.last_scored_at, d.removed))
+            before = previous.get(d.user_id)
+            old = before.last_scored_at if before else None
+            recompute = d.removed or (old is not None and (d.last_scored_at is None or d.last_scored_at < old))
+            copy.write_row((d.user_id, d.points_delta, d.points, d.last_scored_at, d.removed, recompute))
     conn.execute(sa.text("ANALYZE settle_stage"))
 
 
@@ -177,19 +185,21 @@ SCOPE_ROOMS = {
 
 
 def _apply_standings(conn: sa.Connection, scope: str, scope_id: str) -> None:
-    """Add the deltas, then recompute the changed members' last-scoring time over the scope's rooms."""
+    """Add the deltas and move the last scoring time forward in one pass; recompute it over the
+    scope's rooms only for the few members whose time in this room moved back."""
     params = {"scope": scope, "scope_id": scope_id}
     conn.execute(sa.text(
-        "INSERT INTO standings (scope, scope_id, user_id, points)"
-        " SELECT :scope, :scope_id, user_id, delta FROM settle_stage"
-        " ON CONFLICT (scope, scope_id, user_id) DO UPDATE SET points = standings.points + excluded.points"
+        "INSERT INTO standings (scope, scope_id, user_id, points, last_scored_at)"
+        " SELECT :scope, :scope_id, user_id, delta, CASE WHEN points > 0 THEN last_scored_at END FROM settle_stage"
+        " ON CONFLICT (scope, scope_id, user_id) DO UPDATE SET points = standings.points + excluded.points,"
+        "  last_scored_at = GREATEST(standings.last_scored_at, excluded.last_scored_at)"
     ), params)
     conn.execute(sa.text(
         "UPDATE standings s SET last_scored_at = agg.latest FROM ("
         "  SELECT st.user_id, max(rr.last_scored_at) FILTER (WHERE rr.points > 0) AS latest"
         "  FROM settle_stage st LEFT JOIN room_results rr"
         f"   ON rr.user_id = st.user_id AND rr.room_id IN ({SCOPE_ROOMS[scope]})"
-        "  GROUP BY st.user_id) agg"
+        "  WHERE st.recompute GROUP BY st.user_id) agg"
         " WHERE s.scope = :scope AND s.scope_id = :scope_id AND s.user_id = agg.user_id"
         "   AND s.last_scored_at IS DISTINCT FROM agg.latest"
     ), params)

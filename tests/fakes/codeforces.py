@@ -60,23 +60,16 @@ which prints ``READY http://127.0.0.1:PORT/api`` once it is listening.
 
 from __future__ import annotations
 
-import argparse
 import bisect
-import http.client
 import json
 import re
-import signal
-import socket
-import socketserver
 import sys
-import threading
 import time
 import zlib
-from collections import deque
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Callable
-from urllib.parse import parse_qs, urlsplit
+
+from tests.fakes._http import NO_ADMIN_ROUTE, FakeHandler, HttpFake, add_state_args, cli_parser, dumps, serve_cli
 
 __all__ = ["Call", "FakeCodeforces", "FAULTS", "VERDICTS", "PARTICIPANT_TYPES", "FIRST_SUBMISSION_ID"]
 
@@ -187,79 +180,7 @@ class _Submission:
         return frozenset(m.lower() for m in self.members)
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    block_on_close = False
-    allow_reuse_address = True
-    request_queue_size = 1024
-    fake: FakeCodeforces
-
-    def __init__(self, address: tuple[str, int], fake: FakeCodeforces) -> None:
-        self.fake = fake
-        self._conns: set[socket.socket] = set()
-        self._conns_lock = threading.Lock()
-        super().__init__(address, _Handler)
-
-    def server_bind(self) -> None:
-        # HTTPServer.server_bind calls socket.getfqdn(), which can stall on reverse DNS.
-        socketserver.TCPServer.server_bind(self)
-        host, port = self.server_address[:2]
-        self.server_name, self.server_port = str(host), int(port)
-
-    def process_request(self, request: Any, client_address: Any) -> None:
-        with self._conns_lock:
-            self._conns.add(request)
-        super().process_request(request, client_address)
-
-    def shutdown_request(self, request: Any) -> None:
-        with self._conns_lock:
-            self._conns.discard(request)
-        super().shutdown_request(request)
-
-    def close_all_connections(self) -> None:
-        with self._conns_lock:
-            conns = list(self._conns)
-        for conn in conns:
-            try:
-                conn.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        if isinstance(sys.exc_info()[1], OSError):
-            return  # clients hanging up (e.g. after their own timeout) are normal here
-        super().handle_error(request, client_address)
-
-
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    disable_nagle_algorithm = True
-    server: _Server
-
-    def version_string(self) -> str:
-        return "nginx"
-
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
-        pass
-
-    def do_GET(self) -> None:
-        self.server.fake._handle(self, "GET")
-
-    def do_POST(self) -> None:
-        self.server.fake._handle(self, "POST")
-
-    def do_DELETE(self) -> None:
-        self.server.fake._handle(self, "DELETE")
-
-    def do_PUT(self) -> None:
-        self.server.fake._handle(self, "PUT")
-
-
-def _dumps(obj: Any) -> bytes:
-    return json.dumps(obj, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-
-
-class FakeCodeforces:
+class FakeCodeforces(HttpFake[Call]):
     """In-memory Codeforces with a real HTTP front end. All state is guarded by one lock.
 
     Args:
@@ -269,16 +190,11 @@ class FakeCodeforces:
         max_calls: how many recent calls ``calls`` remembers (``None``: all).
     """
 
+    _admin_content_type = JSON_CONTENT_TYPE
+
     def __init__(self, host: str = "127.0.0.1", port: int = 0, *, timeout_delay: float = 15.0,
                  max_calls: int | None = 100_000) -> None:  # fmt: skip
-        self.host = host
-        self.port = port
-        self.timeout_delay = timeout_delay
-        self._lock = threading.RLock()
-        self._stopping = threading.Event()
-        self._server: _Server | None = None
-        self._thread: threading.Thread | None = None
-        self._calls: deque[Call] = deque(maxlen=max_calls)
+        super().__init__(host, port, timeout_delay=timeout_delay, max_calls=max_calls)
         self._methods: dict[str, Callable[[dict[str, str]], Any]] = {
             "user.status": self._api_user_status,
             "user.info": self._api_user_info,
@@ -287,67 +203,7 @@ class FakeCodeforces:
         }
         self._init_state()
 
-    # ------------------------------------------------------------------ lifecycle
-
-    def start(self) -> FakeCodeforces:
-        """Listen and serve in a daemon thread; returns once the server answers."""
-        with self._lock:
-            if self._server is not None:
-                return self
-            self._stopping.clear()
-            server = _Server((self.host, self.port), self)
-            self.port = server.server_address[1]
-            self._server = server
-            self._thread = threading.Thread(
-                target=server.serve_forever, kwargs={"poll_interval": 0.05},
-                name=f"FakeCodeforces:{self.port}", daemon=True,
-            )  # fmt: skip
-            self._thread.start()
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                conn = http.client.HTTPConnection(self._connect_host, self.port, timeout=1)
-                conn.request("GET", "/_admin/health")
-                ok = conn.getresponse().status == 200
-                conn.close()
-                if ok:
-                    return self
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                self.stop()
-                raise RuntimeError(f"FakeCodeforces did not come up on port {self.port}")
-            time.sleep(0.01)
-
-    def stop(self) -> None:
-        """Stop listening, drop open connections and wake pending ``timeout`` faults."""
-        with self._lock:
-            server, thread = self._server, self._thread
-            self._server = self._thread = None
-        if server is None:
-            return
-        self._stopping.set()
-        server.shutdown()
-        server.close_all_connections()
-        server.server_close()
-        if thread is not None:
-            thread.join(timeout=5)
-
-    def __enter__(self) -> FakeCodeforces:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-    @property
-    def _connect_host(self) -> str:
-        return "127.0.0.1" if self.host in ("", "0.0.0.0") else ("::1" if self.host == "::" else self.host)
-
-    @property
-    def root_url(self) -> str:
-        """``http://HOST:PORT`` (no trailing slash)."""
-        host = self._connect_host
-        return f"http://[{host}]:{self.port}" if ":" in host else f"http://{host}:{self.port}"
+    # ------------------------------------------------------------------ URL (start/stop/root_url: HttpFake)
 
     @property
     def base_url(self) -> str:
@@ -459,7 +315,7 @@ class FakeCodeforces:
                 bisect.insort(self._ids_by_user.setdefault(key, []), sid)
             if contest_id is not None:
                 bisect.insort(self._ids_by_contest.setdefault(contest_id, []), sid)
-            return json.loads(_dumps(sub.json))
+            return json.loads(dumps(sub.json))
 
     def set_verdict(self, submission_id: int, verdict: str | None) -> None:
         """Change a submission's verdict (``None``: back in queue); KeyError if unknown."""
@@ -481,29 +337,7 @@ class FakeCodeforces:
         Faults are served FIFO before normal answers; see the module docstring
         for what each of ``FAULTS`` looks like on the wire.
         """
-        if fault not in FAULTS:
-            raise ValueError(f"unknown fault {fault!r}; expected one of {sorted(FAULTS)}")
-        if int(times) < 1:
-            raise ValueError("times must be >= 1")
-        with self._lock:
-            self._faults.append([fault, int(times), method])
-
-    def clear_faults(self) -> None:
-        """Drop all queued faults."""
-        with self._lock:
-            self._faults.clear()
-
-    @property
-    def pending_faults(self) -> list[tuple[str, int, str | None]]:
-        """Queued faults as ``(fault, remaining, method)``."""
-        with self._lock:
-            return [tuple(f) for f in self._faults]  # type: ignore[misc]
-
-    @property
-    def calls(self) -> list[Call]:
-        """Snapshot of the API calls in arrival order."""
-        with self._lock:
-            return list(self._calls)
+        self._queue_fault(FAULTS, fault, times, method)
 
     def calls_for(self, method: str) -> list[Call]:
         """Snapshot of the calls to one API method, e.g. ``"user.status"``."""
@@ -685,41 +519,15 @@ class FakeCodeforces:
 
     # ------------------------------------------------------------------ HTTP plumbing
 
-    def _take_fault(self, method: str) -> str | None:
-        for i, entry in enumerate(self._faults):
-            fault, remaining, only = entry
-            if only is None or only == method:
-                if remaining <= 1:
-                    del self._faults[i]
-                else:
-                    entry[1] = remaining - 1
-                return fault
-        return None
-
-    @staticmethod
-    def _send(handler: _Handler, status: int, content_type: str, body: bytes) -> None:
-        try:
-            handler.send_response(status)
-            handler.send_header("Content-Type", content_type)
-            handler.send_header("Content-Length", str(len(body)))
-            handler.end_headers()
-            handler.wfile.write(body)
-        except OSError:
-            handler.close_connection = True
-
-    def _handle(self, handler: _Handler, verb: str) -> None:
-        url = urlsplit(handler.path)
-        params = {k: v[0] for k, v in parse_qs(url.query, keep_blank_values=True).items()}
-        length = int(handler.headers.get("Content-Length") or 0)
-        body = handler.rfile.read(length) if length > 0 else b""
-        if url.path.startswith("/api/"):
-            self._handle_api(handler, verb, url.path[len("/api/"):], params)
-        elif url.path.startswith("/_admin/"):
-            self._handle_admin(handler, verb, url.path[len("/_admin/"):], params, body)
+    def _handle(self, handler: FakeHandler, verb: str, path: str, params: dict[str, str], raw: bytes) -> None:
+        if path.startswith("/api/"):
+            self._handle_api(handler, verb, path[len("/api/"):], params)
+        elif path.startswith("/_admin/"):
+            self._handle_admin(handler, verb, path[len("/_admin/"):], params, raw)
         else:
             self._send(handler, 404, "text/html", _NGINX_PAGE.format("404 Not Found").encode())
 
-    def _handle_api(self, handler: _Handler, verb: str, method: str, params: dict[str, str]) -> None:
+    def _handle_api(self, handler: FakeHandler, verb: str, method: str, params: dict[str, str]) -> None:
         at = time.time()
         payload: Any = None
         with self._lock:
@@ -739,17 +547,17 @@ class FakeCodeforces:
             handler.close_connection = True
             return
         if payload is not None:
-            self._send(handler, status, JSON_CONTENT_TYPE, _dumps(payload))  # serialised outside the lock
+            self._send(handler, status, JSON_CONTENT_TYPE, dumps(payload))  # serialised outside the lock
         elif fault == "http503":
             self._send(handler, 503, "text/html", _NGINX_PAGE.format("503 Service Temporarily Unavailable").encode())
         elif fault == "http500":
             self._send(handler, 500, "text/html", _NGINX_PAGE.format("500 Internal Server Error").encode())
         elif fault in ("http429", "call_limit"):
-            self._send(handler, status, JSON_CONTENT_TYPE, _dumps(_CALL_LIMIT))
+            self._send(handler, status, JSON_CONTENT_TYPE, dumps(_CALL_LIMIT))
         else:  # garbage
             self._send(handler, 200, "text/html;charset=UTF-8", _GARBAGE_BODY.encode())
 
-    def _handle_admin(self, handler: _Handler, verb: str, path: str, params: dict[str, str], raw: bytes) -> None:
+    def _admin_route(self, verb: str, path: str, params: dict[str, str], body: dict[str, Any]) -> Any:
         """Admin endpoints for other processes (JSON in, JSON out; errors are ``{"error": ...}``).
 
         * ``GET /_admin/health`` -> ``{"ok": true}``
@@ -760,42 +568,26 @@ class FakeCodeforces:
         * ``POST /_admin/faults`` ``{fault, times?, method?, timeout_delay?}`` -> ``{"ok": true}``
         * ``DELETE /_admin/faults`` -> clear_faults
         * ``POST /_admin/reset`` -> reset
+
+        (The last three, the JSON parsing and the errors are ``HttpFake._handle_admin``; a
+        ``KeyError``, e.g. an unknown submission id, answers 404.)
         """
-        status, result = 200, {"ok": True}
-        try:
-            body = json.loads(raw) if raw else {}
-            if not isinstance(body, dict):
-                raise ValueError("body must be a JSON object")
-            route = (verb, path.rstrip("/"))
-            if route == ("GET", "health"):
-                pass
-            elif route == ("GET", "calls"):
-                method = params.get("method")
-                result = [c.to_dict() for c in (self.calls_for(method) if method else self.calls)]
-            elif route == ("POST", "users"):
-                self.add_user(**body)
-            elif route == ("POST", "submissions"):
-                result = self.add_submission(**body)
-            elif route == ("POST", "verdict"):
-                if "submission_id" not in body:
-                    raise ValueError("submission_id is required")
-                result = json.loads(_dumps(self._set_verdict(body["submission_id"], body.get("verdict"))))
-            elif route == ("POST", "faults"):
-                if "timeout_delay" in body:
-                    self.timeout_delay = float(body.pop("timeout_delay"))
-                if "fault" in body:
-                    self.inject(**body)
-            elif route == ("DELETE", "faults"):
-                self.clear_faults()
-            elif route == ("POST", "reset"):
-                self.reset()
-            else:
-                status, result = 404, {"error": f"no admin route {verb} /_admin/{path}"}
-        except KeyError as exc:  # unknown submission id
-            status, result = 404, {"error": str(exc.args[0]) if exc.args else "not found"}
-        except (TypeError, ValueError) as exc:
-            status, result = 400, {"error": str(exc)}
-        self._send(handler, status, JSON_CONTENT_TYPE, _dumps(result))
+        route = (verb, path)
+        if route == ("GET", "health"):
+            return None
+        if route == ("GET", "calls"):
+            method = params.get("method")
+            return [c.to_dict() for c in (self.calls_for(method) if method else self.calls)]
+        if route == ("POST", "users"):
+            self.add_user(**body)
+            return None
+        if route == ("POST", "submissions"):
+            return self.add_submission(**body)
+        if route == ("POST", "verdict"):
+            if "submission_id" not in body:
+                raise ValueError("submission_id is required")
+            return json.loads(dumps(self._set_verdict(body["submission_id"], body.get("verdict"))))
+        return NO_ADMIN_ROUTE
 
 
 def _check_verdict(verdict: str | None) -> None:
@@ -815,28 +607,11 @@ def load_state(fake: FakeCodeforces, state: dict[str, Any]) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m tests.fakes.codeforces", description=__doc__.splitlines()[0])
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=0, help="0 picks a free port (default)")
-    parser.add_argument("--state", help="JSON file with users and submissions to preload")
-    parser.add_argument("--timeout-delay", type=float, default=15.0, help="seconds a 'timeout' fault stalls")
+    parser = cli_parser("python -m tests.fakes.codeforces", __doc__.splitlines()[0])
+    add_state_args(parser, "JSON file with users and submissions to preload")
     args = parser.parse_args(argv)
-
     fake = FakeCodeforces(args.host, args.port, timeout_delay=args.timeout_delay)
-    if args.state:
-        with open(args.state, encoding="utf-8") as fh:
-            load_state(fake, json.load(fh))
-    done = threading.Event()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, lambda *_: done.set())
-    fake.start()
-    print(f"READY {fake.base_url}", flush=True)
-    try:
-        while not done.wait(0.5):
-            pass
-    finally:
-        fake.stop()
-    return 0
+    return serve_cli(fake, args.state, load_state)
 
 
 if __name__ == "__main__":

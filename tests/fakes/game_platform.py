@@ -64,22 +64,16 @@ which prints ``READY http://127.0.0.1:PORT/integrations/syned/v1`` once it is li
 
 from __future__ import annotations
 
-import argparse
-import http.client
 import json
 import re
 import secrets
-import signal
-import socket
-import socketserver
 import sys
-import threading
 import time
-from collections import Counter, deque
+from collections import Counter
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Callable
-from urllib.parse import parse_qs, urlsplit
+
+from tests.fakes._http import NO_ADMIN_ROUTE, FakeHandler, HttpFake, add_state_args, cli_parser, dumps, serve_cli
 
 __all__ = ["Call", "FakeGamePlatform", "FAULTS", "API_PREFIX", "DEFAULT_CLI_TOKEN"]
 
@@ -145,79 +139,7 @@ def _norm_path(path: str) -> str:
     return "/" + path.strip("/")
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    block_on_close = False
-    allow_reuse_address = True
-    request_queue_size = 256
-    fake: FakeGamePlatform
-
-    def __init__(self, address: tuple[str, int], fake: FakeGamePlatform) -> None:
-        self.fake = fake
-        self._conns: set[socket.socket] = set()
-        self._conns_lock = threading.Lock()
-        super().__init__(address, _Handler)
-
-    def server_bind(self) -> None:
-        # HTTPServer.server_bind calls socket.getfqdn(), which can stall on reverse DNS.
-        socketserver.TCPServer.server_bind(self)
-        host, port = self.server_address[:2]
-        self.server_name, self.server_port = str(host), int(port)
-
-    def process_request(self, request: Any, client_address: Any) -> None:
-        with self._conns_lock:
-            self._conns.add(request)
-        super().process_request(request, client_address)
-
-    def shutdown_request(self, request: Any) -> None:
-        with self._conns_lock:
-            self._conns.discard(request)
-        super().shutdown_request(request)
-
-    def close_all_connections(self) -> None:
-        with self._conns_lock:
-            conns = list(self._conns)
-        for conn in conns:
-            try:
-                conn.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        if isinstance(sys.exc_info()[1], OSError):
-            return  # clients hanging up (e.g. after their own timeout) are normal here
-        super().handle_error(request, client_address)
-
-
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    disable_nagle_algorithm = True
-    server: _Server
-
-    def version_string(self) -> str:
-        return "nginx"
-
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
-        pass
-
-    def do_GET(self) -> None:
-        self.server.fake._handle(self, "GET")
-
-    def do_POST(self) -> None:
-        self.server.fake._handle(self, "POST")
-
-    def do_DELETE(self) -> None:
-        self.server.fake._handle(self, "DELETE")
-
-    def do_PUT(self) -> None:
-        self.server.fake._handle(self, "PUT")
-
-
-def _dumps(obj: Any) -> bytes:
-    return json.dumps(obj, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-
-
-class FakeGamePlatform:
+class FakeGamePlatform(HttpFake[Call]):
     """In-memory MetaCTF with a real HTTP front end. All state is guarded by one lock.
 
     Args:
@@ -228,17 +150,12 @@ class FakeGamePlatform:
         max_calls: how many recent calls ``calls`` remembers (``None``: all).
     """
 
+    request_queue_size = 256  # listen backlog (HttpFake's default is 1024)
+
     def __init__(self, host: str = "127.0.0.1", port: int = 0, *, token: str | None = None,
                  timeout_delay: float = 15.0, max_calls: int | None = 100_000) -> None:  # fmt: skip
-        self.host = host
-        self.port = port
+        super().__init__(host, port, timeout_delay=timeout_delay, max_calls=max_calls)
         self.token = token or f"gp_{secrets.token_urlsafe(24)}"
-        self.timeout_delay = timeout_delay
-        self._lock = threading.RLock()
-        self._stopping = threading.Event()
-        self._server: _Server | None = None
-        self._thread: threading.Thread | None = None
-        self._calls: deque[Call] = deque(maxlen=max_calls)
         self._routes: dict[tuple[str, str], Callable[[dict[str, str], Any], tuple[int, Any]]] = {
             ("POST", "/users"): self._api_create_user,
             ("GET", "/users"): self._api_get_user,
@@ -252,67 +169,7 @@ class FakeGamePlatform:
         }
         self._init_state()
 
-    # ------------------------------------------------------------------ lifecycle
-
-    def start(self) -> FakeGamePlatform:
-        """Listen and serve in a daemon thread; returns once the server answers."""
-        with self._lock:
-            if self._server is not None:
-                return self
-            self._stopping.clear()
-            server = _Server((self.host, self.port), self)
-            self.port = server.server_address[1]
-            self._server = server
-            self._thread = threading.Thread(
-                target=server.serve_forever, kwargs={"poll_interval": 0.05},
-                name=f"FakeGamePlatform:{self.port}", daemon=True,
-            )  # fmt: skip
-            self._thread.start()
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                conn = http.client.HTTPConnection(self._connect_host, self.port, timeout=1)
-                conn.request("GET", "/_admin/health")
-                ok = conn.getresponse().status == 200
-                conn.close()
-                if ok:
-                    return self
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                self.stop()
-                raise RuntimeError(f"FakeGamePlatform did not come up on port {self.port}")
-            time.sleep(0.01)
-
-    def stop(self) -> None:
-        """Stop listening, drop open connections and wake pending ``timeout`` faults."""
-        with self._lock:
-            server, thread = self._server, self._thread
-            self._server = self._thread = None
-        if server is None:
-            return
-        self._stopping.set()
-        server.shutdown()
-        server.close_all_connections()
-        server.server_close()
-        if thread is not None:
-            thread.join(timeout=5)
-
-    def __enter__(self) -> FakeGamePlatform:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-    @property
-    def _connect_host(self) -> str:
-        return "127.0.0.1" if self.host in ("", "0.0.0.0") else ("::1" if self.host == "::" else self.host)
-
-    @property
-    def root_url(self) -> str:
-        """``http://HOST:PORT`` (no trailing slash)."""
-        host = self._connect_host
-        return f"http://[{host}]:{self.port}" if ":" in host else f"http://{host}:{self.port}"
+    # ------------------------------------------------------------------ URL (start/stop/root_url: HttpFake)
 
     @property
     def base_url(self) -> str:
@@ -461,27 +318,7 @@ class FakeGamePlatform:
 
     def inject(self, fault: str, times: int = 1, path: str | None = None) -> None:
         """Queue ``fault`` for the next ``times`` API calls (to ``path`` only, e.g. ``"/users"``, if given)."""
-        if fault not in FAULTS:
-            raise ValueError(f"unknown fault {fault!r}; expected one of {sorted(FAULTS)}")
-        if int(times) < 1:
-            raise ValueError("times must be >= 1")
-        with self._lock:
-            self._faults.append([fault, int(times), _norm_path(path) if path else None])
-
-    def clear_faults(self) -> None:
-        with self._lock:
-            self._faults.clear()
-
-    @property
-    def pending_faults(self) -> list[tuple[str, int, str | None]]:
-        with self._lock:
-            return [tuple(f) for f in self._faults]  # type: ignore[misc]
-
-    @property
-    def calls(self) -> list[Call]:
-        """Snapshot of the API calls in arrival order."""
-        with self._lock:
-            return list(self._calls)
+        self._queue_fault(FAULTS, fault, times, _norm_path(path) if path else None)
 
     def calls_for(self, path: str, verb: str | None = None) -> list[Call]:
         """Snapshot of the calls to one endpoint path (``"/users"`` or ``"users"``), optionally one verb."""
@@ -679,47 +516,21 @@ class FakeGamePlatform:
             out = {"detail": 12345, "ok": "maybe"}
         return out
 
-    def _take_fault(self, path: str) -> str | None:
-        for i, entry in enumerate(self._faults):
-            fault, remaining, only = entry
-            if only is None or only == path:
-                if remaining <= 1:
-                    del self._faults[i]
-                else:
-                    entry[1] = remaining - 1
-                return fault
-        return None
-
     # ------------------------------------------------------------------ HTTP plumbing
 
-    @staticmethod
-    def _send(handler: _Handler, status: int, content_type: str, body: bytes) -> None:
-        try:
-            handler.send_response(status)
-            handler.send_header("Content-Type", content_type)
-            handler.send_header("Content-Length", str(len(body)))
-            handler.end_headers()
-            handler.wfile.write(body)
-        except OSError:
-            handler.close_connection = True
-
-    def _handle(self, handler: _Handler, verb: str) -> None:
-        url = urlsplit(handler.path)
-        params = {k: v[0] for k, v in parse_qs(url.query, keep_blank_values=True).items()}
-        length = int(handler.headers.get("Content-Length") or 0)
-        raw = handler.rfile.read(length) if length > 0 else b""
-        if url.path == API_PREFIX or url.path.startswith(API_PREFIX + "/"):
-            self._handle_api(handler, verb, _norm_path(url.path[len(API_PREFIX):]), params, raw)
-        elif url.path.startswith("/_admin/"):
-            self._handle_admin(handler, verb, url.path[len("/_admin/"):], params, raw)
+    def _handle(self, handler: FakeHandler, verb: str, path: str, params: dict[str, str], raw: bytes) -> None:
+        if path == API_PREFIX or path.startswith(API_PREFIX + "/"):
+            self._handle_api(handler, verb, _norm_path(path[len(API_PREFIX):]), params, raw)
+        elif path.startswith("/_admin/"):
+            self._handle_admin(handler, verb, path[len("/_admin/"):], params, raw)
         else:
-            self._send(handler, 404, JSON_CONTENT_TYPE, _dumps({"detail": "Not Found"}))
+            self._send(handler, 404, JSON_CONTENT_TYPE, dumps({"detail": "Not Found"}))
 
-    def _authorized(self, handler: _Handler) -> bool:
+    def _authorized(self, handler: FakeHandler) -> bool:
         scheme, _, value = (handler.headers.get("Authorization") or "").partition(" ")
         return scheme.lower() == "bearer" and secrets.compare_digest(value.strip().encode(), self.token.encode())
 
-    def _handle_api(self, handler: _Handler, verb: str, path: str, params: dict[str, str], raw: bytes) -> None:
+    def _handle_api(self, handler: FakeHandler, verb: str, path: str, params: dict[str, str], raw: bytes) -> None:
         at = time.time()
         authorized = self._authorized(handler)
         try:
@@ -745,15 +556,15 @@ class FakeGamePlatform:
             handler.close_connection = True  # server stopping: drop the request
             return
         if payload is not None:
-            payload_bytes = _dumps(payload)  # serialised outside the lock
+            payload_bytes = dumps(payload)  # serialised outside the lock
         elif fault == "http500":
             content_type, payload_bytes = "text/plain; charset=utf-8", b"Internal Server Error"
         elif fault == "http503":
             content_type, payload_bytes = "text/html", _NGINX_503.encode()
         elif fault == "http400":
-            payload_bytes = _dumps({"detail": "Bad request"})
+            payload_bytes = dumps({"detail": "Bad request"})
         elif fault == "http404":
-            payload_bytes = _dumps({"detail": "Not Found"})
+            payload_bytes = dumps({"detail": "Not Found"})
         else:  # garbage
             content_type, payload_bytes = "text/html; charset=utf-8", _GARBAGE_BODY.encode()
         self._send(handler, status, content_type, payload_bytes)
@@ -771,7 +582,7 @@ class FakeGamePlatform:
         except _HttpError as exc:
             return exc.status, {"detail": exc.detail}
 
-    def _handle_admin(self, handler: _Handler, verb: str, path: str, params: dict[str, str], raw: bytes) -> None:
+    def _admin_route(self, verb: str, path: str, params: dict[str, str], body: dict[str, Any]) -> Any:
         """Admin endpoints for other processes (JSON in, JSON out; errors are ``{"error": ...}``).
 
         * ``GET /_admin/health`` -> ``{"ok": true, "base_url": ...}``
@@ -783,44 +594,27 @@ class FakeGamePlatform:
         * ``POST /_admin/flash_ctfs`` add_flash_ctf_event kwargs -> the event
         * ``POST /_admin/faults`` ``{fault, times?, path?, timeout_delay?}``; ``DELETE /_admin/faults``
         * ``POST /_admin/reset``
+
+        (The last two lines, the JSON parsing and the errors are ``HttpFake._handle_admin``.)
         """
-        status, result = 200, {"ok": True}
-        try:
-            body = json.loads(raw) if raw else {}
-            if not isinstance(body, dict):
-                raise ValueError("body must be a JSON object")
-            route = (verb, path.rstrip("/"))
-            if route == ("GET", "health"):
-                result = {"ok": True, "base_url": self.base_url}
-            elif route == ("GET", "calls"):
-                only = params.get("path")
-                result = [c.to_dict() for c in (self.calls_for(only) if only else self.calls)]
-            elif route == ("POST", "users"):
-                result = self.add_user(**body)
-            elif route == ("POST", "teams"):
-                result = self.add_team(**body)
-            elif route == ("POST", "assignments"):
-                self.assign(**body)
-            elif route == ("POST", "solves"):
-                result = self.add_solve(**body)
-            elif route == ("POST", "flash_ctfs"):
-                result = self.add_flash_ctf_event(**body)
-            elif route == ("POST", "faults"):
-                if "timeout_delay" in body:
-                    self.timeout_delay = float(body.pop("timeout_delay"))
-                if "fault" in body:
-                    self.inject(**body)
-            elif route == ("DELETE", "faults"):
-                self.clear_faults()
-            elif route == ("POST", "reset"):
-                self.reset()
-            else:
-                status, result = 404, {"error": f"no admin route {verb} /_admin/{path}"}
-        except KeyError as exc:
-            status, result = 404, {"error": str(exc.args[0]) if exc.args else "not found"}
-        except (TypeError, ValueError) as exc:
-            status, result = 400, {"error": str(exc)}
-        self._send(handler, status, JSON_CONTENT_TYPE, _dumps(result))
+        route = (verb, path)
+        if route == ("GET", "health"):
+            return {"ok": True, "base_url": self.base_url}
+        if route == ("GET", "calls"):
+            only = params.get("path")
+            return [c.to_dict() for c in (self.calls_for(only) if only else self.calls)]
+        if route == ("POST", "users"):
+            return self.add_user(**body)
+        if route == ("POST", "teams"):
+            return self.add_team(**body)
+        if route == ("POST", "assignments"):
+            self.assign(**body)
+            return None
+        if route == ("POST", "solves"):
+            return self.add_solve(**body)
+        if route == ("POST", "flash_ctfs"):
+            return self.add_flash_ctf_event(**body)
+        return NO_ADMIN_ROUTE
 
 
 def load_state(fake: FakeGamePlatform, state: dict[str, Any]) -> None:
@@ -839,29 +633,12 @@ def load_state(fake: FakeGamePlatform, state: dict[str, Any]) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m tests.fakes.game_platform", description=__doc__.splitlines()[0])
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=0, help="0 picks a free port (default)")
+    parser = cli_parser("python -m tests.fakes.game_platform", __doc__.splitlines()[0])
     parser.add_argument("--token", default=DEFAULT_CLI_TOKEN, help="bearer token the API requires")
-    parser.add_argument("--state", help="JSON file with users, teams, assignments, solves and flash_ctfs")
-    parser.add_argument("--timeout-delay", type=float, default=15.0, help="seconds a 'timeout' fault stalls")
+    add_state_args(parser, "JSON file with users, teams, assignments, solves and flash_ctfs")
     args = parser.parse_args(argv)
-
     fake = FakeGamePlatform(args.host, args.port, token=args.token, timeout_delay=args.timeout_delay)
-    if args.state:
-        with open(args.state, encoding="utf-8") as fh:
-            load_state(fake, json.load(fh))
-    done = threading.Event()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, lambda *_: done.set())
-    fake.start()
-    print(f"READY {fake.base_url}", flush=True)
-    try:
-        while not done.wait(0.5):
-            pass
-    finally:
-        fake.stop()
-    return 0
+    return serve_cli(fake, args.state, load_state)
 
 
 if __name__ == "__main__":

@@ -70,8 +70,17 @@ def test_rebuild_swaps_atomically_and_stamps_the_version(db, redis_client):
     fill(db, {"a": (1, T0), "b": (2, T0)})
     assert scoreboards.rebuild(redis_client, db, "tournament", "t1") == 2
     assert redis_client.zrange("board:tournament:t1", 0, -1) == ["b", "a"]
-    assert redis_client.get("board:tournament:t1:built") == "0"
+    with db.connect() as conn:
+        assert redis_client.get("board:tournament:t1:built") == str(scoreboards.current_version(conn, "tournament", "t1"))
     assert [k for k in redis_client.keys("board:tournament:t1:*") if ":build:" in k or k.endswith(":rebuilding")] == []
     # A second rebuilder waits its turn rather than racing the first.
     redis_client.set("board:tournament:t1:rebuilding", "someone", ex=5)
     assert scoreboards.rebuild(redis_client, db, "tournament", "t1") is None
+
+
+def test_loading_new_members_makes_the_redis_board_rebuild(db, redis_client):
+    load(db, prediction_fixture(rooms={"p1": {"ann": (1, 0), "bob": (0, 1)}}))
+    assert scoreboards.read(db, redis_client, "tournament", "t1").total == 2
+    load(db, prediction_fixture(rooms={"p2": {"cat": (2, 2)}}))  # a new room of the tournament, a new member
+    board = scoreboards.read(db, redis_client, "tournament", "t1")
+    assert board.source == "redis" and {r.user_id for r in board.rows} == {"ann", "bob", "cat"}

@@ -36,7 +36,6 @@ def upgrade() -> None:
     sa.CheckConstraint("scope IN ('tournament', 'league')", name=op.f('ck_standings_scope')),
     sa.PrimaryKeyConstraint('scope', 'scope_id', 'user_id', name=op.f('pk_standings'))
     )
-    op.create_index('ix_standings_order', 'standings', ['scope', 'scope_id', sa.literal_column('points DESC'), 'last_scored_at', 'user_id'], unique=False)
     op.create_table('tournaments',
     sa.Column('tournament_id', sa.Text(), nullable=False),
     sa.Column('league_id', sa.Text(), nullable=False),
@@ -62,6 +61,7 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['room_id'], ['rooms.room_id'], name=op.f('fk_room_results_room_id_rooms'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('room_id', 'user_id', name=op.f('pk_room_results'))
     )
+    op.create_index('ix_room_results_user', 'room_results', ['user_id'], unique=False)
     op.create_table('room_transitions',
     sa.Column('id', sa.BigInteger(), sa.Identity(always=False), nullable=False),
     sa.Column('room_id', sa.Text(), nullable=False),
@@ -121,10 +121,10 @@ def downgrade() -> None:
     op.drop_table('guesses')
     op.drop_table('settlement_ledger')
     op.drop_table('room_transitions')
+    op.drop_index('ix_room_results_user', table_name='room_results')
     op.drop_table('room_results')
     op.drop_table('match_results')
     op.drop_table('tournaments')
-    op.drop_index('ix_standings_order', table_name='standings')
     op.drop_table('standings')
     op.drop_table('leagues')
     
