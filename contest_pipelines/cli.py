@@ -106,6 +106,17 @@ def settle(room_id: str) -> None:
 
 
 @app.command()
+def onboard(user_id: str, coach: Annotated[str | None, typer.Option(help="the coach asking")] = None) -> None:
+    """Ask for USER_ID to be added to the game platform (onboarding_job processes it within seconds)."""
+    from contest_pipelines.db.engine import get_engine
+    from contest_pipelines.game_roster import request_onboarding
+
+    with get_engine(_database_url()).begin() as conn:
+        request_id = request_onboarding(conn, user_id, coach)
+    typer.echo(json.dumps({"onboardingRequest": request_id, "userId": user_id}))
+
+
+@app.command()
 def dev(
     data_dir: Annotated[Path, typer.Option(help="embedded services' data")] = Path(".data"),
     dagster_port: int = 3000,

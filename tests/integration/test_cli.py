@@ -102,3 +102,14 @@ def test_settle_command(env, db, redis_client):
     first = json.loads(runner.invoke(app, ["settle", "p1"]).output)
     assert (first["status"], first["version"], first["members"]) == ("applied", 1, 1)
     assert json.loads(runner.invoke(app, ["settle", "p1"]).output)["status"] == "skipped"
+
+
+def test_onboard_command_records_a_request(env, db):
+    from contest_pipelines.db.tables import onboarding_requests
+    from tests.factories import load
+
+    load(db, {"players": [{"userId": "ann", "status": "compliance"}]})
+    result = runner.invoke(app, ["onboard", "ann", "--coach", "c9"])
+    assert result.exit_code == 0 and json.loads(result.output)["userId"] == "ann"
+    with db.connect() as conn:
+        assert conn.execute(sa.select(onboarding_requests.c.user_id, onboarding_requests.c.coach_id, onboarding_requests.c.status)).one() == ("ann", "c9", "pending")
