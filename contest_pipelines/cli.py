@@ -65,11 +65,11 @@ def token(user_id: str, admin: Annotated[bool, typer.Option("--admin", help="gra
 
 
 @app.command()
-def api(host: str = "127.0.0.1", port: int = 8000) -> None:
-    """Serve the players' HTTP API."""
+def api(host: str = "127.0.0.1", port: int = 8000, workers: int = 1) -> None:
+    """Serve the players' HTTP API (one process per worker; state lives in PostgreSQL and Redis)."""
     import uvicorn
 
-    uvicorn.run("contest_pipelines.api.main:app", host=host, port=port, log_level="info")
+    uvicorn.run("contest_pipelines.api.main:app", host=host, port=port, workers=workers, log_level="info")
 
 
 @app.command("replay-dead")
