@@ -64,7 +64,7 @@ from contest_pipelines.db.engine import get_engine  # noqa: E402
 from contest_pipelines.db.loader import Fixture, load_fixture  # noqa: E402
 from contest_pipelines.db.migrate import upgrade  # noqa: E402
 from contest_pipelines.db.settlement import ledger_mismatches, settle_room  # noqa: E402
-from contest_pipelines.db.tables import match_results, room_members, rooms, settlement_ledger  # noqa: E402
+from contest_pipelines.db.tables import match_results, rooms, settlement_ledger  # noqa: E402
 from contest_pipelines.domain.ranking import encode  # noqa: E402
 from contest_pipelines.domain.scoring import MemberResult, prediction_points, whole_seconds  # noqa: E402
 from contest_pipelines.domain.settlement import result_hash  # noqa: E402
