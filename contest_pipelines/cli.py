@@ -133,11 +133,13 @@ def dev(
         _spawn([sys.executable, "-m", "uvicorn", "contest_pipelines.api.main:app", "--port", str(api_port)], env),
     ]
     typer.echo(f"Dagster UI http://127.0.0.1:{dagster_port}  API http://127.0.0.1:{api_port}  (Ctrl-C stops all)")
+    # A flag, not KeyboardInterrupt: the signal must not land as an exception in the middle of _stop.
+    stopping: list[int] = []
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda signum, _frame: stopping.append(signum))
     try:
-        while all(p.poll() is None for p in processes):
-            time.sleep(0.5)
-    except KeyboardInterrupt:
-        pass
+        while not stopping and all(p.poll() is None for p in processes):
+            time.sleep(0.2)
     finally:
         _stop(processes)
 
@@ -172,15 +174,22 @@ def _spawn(cmd: list[str], env: dict[str, str]) -> subprocess.Popen:
 def _stop(processes: list[subprocess.Popen], grace_seconds: float = 20.0) -> None:
     """Signal each process group (Dagster's shutdown otherwise waits up to 60 s for its code server)."""
     for p in processes:
-        if p.poll() is None:
-            os.killpg(p.pid, signal.SIGINT)
+        _signal_group(p, signal.SIGINT)
     deadline = time.monotonic() + grace_seconds
     for p in processes:
         try:
             p.wait(timeout=max(deadline - time.monotonic(), 0.1))
         except subprocess.TimeoutExpired:
-            os.killpg(p.pid, signal.SIGKILL)
+            _signal_group(p, signal.SIGKILL)
             p.wait()
+        _signal_group(p, signal.SIGKILL)  # whatever the child left behind in its group (code servers)
+
+
+def _signal_group(process: subprocess.Popen, sig: int) -> None:
+    try:
+        os.killpg(process.pid, sig)
+    except ProcessLookupError:
+        pass
 
 
 if __name__ == "__main__":

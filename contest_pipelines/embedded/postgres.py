@@ -172,10 +172,12 @@ def _pg_run(args: list[str], account: tuple[int, int] | None, timeout: float) ->
     env["LC_ALL"] = "C"
     uid, gid = account if account is not None else (None, None)
     # Output goes to a temporary file, not a pipe: a pipe inherited by the daemon would keep us waiting.
+    # A session of its own: Ctrl-C on `contest-pipelines dev` signals its process group, and the
+    # server must not take that as a fast shutdown while Dagster is still closing its connections.
     with tempfile.TemporaryFile("w+") as out:
         result = subprocess.run(
             args, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT, env=env, cwd="/", timeout=timeout,
-            check=False, user=uid, group=gid, extra_groups=[] if account is not None else None,
+            check=False, user=uid, group=gid, extra_groups=[] if account is not None else None, start_new_session=True,
         )  # fmt: skip
         out.seek(0)
         output = out.read().strip()

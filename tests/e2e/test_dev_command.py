@@ -75,3 +75,30 @@ def test_dev_starts_everything_on_embedded_services_and_stops_on_ctrl_c(tmp_path
             dev.wait()
         log.close()
         stop_services(data_dir)
+
+
+def test_embedded_servers_ignore_a_ctrl_c_sent_to_the_starting_process_group(tmp_path: Path):
+    """Ctrl-C signals the whole foreground group; the embedded PostgreSQL and Redis must survive it."""
+    import psycopg
+    import redis
+
+    from contest_pipelines.embedded import stop_services
+
+    data_dir = tmp_path / "data"
+    starter = subprocess.Popen(
+        [sys.executable, "-c", "import sys; from pathlib import Path; from contest_pipelines.embedded import ensure_services;"
+         " s = ensure_services(Path(sys.argv[1])); print(s.database_url); print(s.redis_url)", str(data_dir)],
+        cwd=ROOT, stdout=subprocess.PIPE, text=True, start_new_session=True,
+    )
+    try:
+        database_url, redis_url = starter.communicate(timeout=120)[0].split()
+        try:
+            os.killpg(starter.pid, signal.SIGINT)  # what the terminal does on Ctrl-C
+        except ProcessLookupError:
+            pass  # nobody is left in the group: the servers run in sessions of their own
+        time.sleep(1.0)
+        with psycopg.connect(database_url, connect_timeout=5) as conn:
+            assert conn.execute("select 1").fetchone() == (1,)
+        assert redis.Redis.from_url(redis_url).ping()
+    finally:
+        stop_services(data_dir)
