@@ -24,6 +24,10 @@ def dagster_storage_url(url: str) -> str:
     return url
 
 
+DEV_JWT_SECRET = "dev-only-secret-change-me-in-production"
+DEV_ADMIN_TOKEN = "dev-admin-token"
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", extra="ignore")
 
@@ -33,8 +37,8 @@ class Settings(BaseSettings):
     game_platform_api_url: str | None = None
     game_platform_api_token: SecretStr | None = None
     match_provider_url: str | None = None
-    api_jwt_secret: SecretStr = SecretStr("dev-only-secret-change-me-in-production")
-    admin_token: SecretStr = SecretStr("dev-admin-token")
+    api_jwt_secret: SecretStr = SecretStr(DEV_JWT_SECRET)
+    admin_token: SecretStr = SecretStr(DEV_ADMIN_TOKEN)
     dagster_home: str | None = None
     dagster_postgres_url: str | None = None
 
@@ -50,6 +54,13 @@ class Settings(BaseSettings):
     sync_cooldown_seconds: int = Field(60, ge=1)
     events_stream_maxlen: int = Field(1000, ge=10)
     sse_keepalive_seconds: float = Field(15.0, gt=0)
+
+    @property
+    def insecure_defaults(self) -> list[str]:
+        """Names of secrets still at their development defaults (never their values)."""
+        return [name for name, value, default in (
+            ("API_JWT_SECRET", self.api_jwt_secret, DEV_JWT_SECRET), ("ADMIN_TOKEN", self.admin_token, DEV_ADMIN_TOKEN),
+        ) if value.get_secret_value() == default]
 
     @property
     def sqlalchemy_database_url(self) -> str:

@@ -1,5 +1,7 @@
 """Builds the FastAPI app: routers, and errors shaped as `{"error", "detail"}`."""
 
+import logging
+
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -8,12 +10,16 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from contest_pipelines.clients import quiet_http_logs
 from contest_pipelines.api.routes import admin, events, health, scoreboards, sync
 from contest_pipelines.db.sync_queue import SyncRequestRejected
+from contest_pipelines.settings import get_settings
 
 ERROR_CODES = {401: "unauthorized", 403: "forbidden", 404: "not_found", 409: "conflict", 422: "invalid_request", 503: "unavailable"}
 
 
 def create_app() -> FastAPI:
     quiet_http_logs()
+    insecure = get_settings().insecure_defaults
+    if insecure:
+        logging.getLogger(__name__).warning("%s still at the development default: set them before exposing the API", ", ".join(insecure))
     app = FastAPI(title="contest_pipelines API", version="0.1.0")
     for module in (sync, events, scoreboards, health, admin):
         app.include_router(module.router)

@@ -76,3 +76,19 @@ def test_onboarding_and_team_deletion_routes(client, db):
     with db.connect() as conn:
         assert conn.execute(sa.select(onboarding_requests.c.user_id, onboarding_requests.c.status)).one() == ("ann", "pending")
         assert conn.execute(sa.select(teams.c.deleted_at).where(teams.c.team_id == "empty")).scalar_one() is not None
+
+
+def test_the_api_warns_about_development_secrets_without_printing_them(monkeypatch, caplog):
+    from contest_pipelines.settings import DEV_JWT_SECRET, get_settings
+
+    monkeypatch.delenv("API_JWT_SECRET", raising=False)
+    monkeypatch.setenv("ADMIN_TOKEN", "a-real-admin-token")
+    get_settings.cache_clear()
+    try:
+        with caplog.at_level("WARNING", logger="contest_pipelines.api.main"):
+            create_app()
+    finally:
+        get_settings.cache_clear()
+    [record] = [r for r in caplog.records if r.name == "contest_pipelines.api.main"]
+    assert "API_JWT_SECRET" in record.getMessage() and "ADMIN_TOKEN" not in record.getMessage()
+    assert DEV_JWT_SECRET not in caplog.text
