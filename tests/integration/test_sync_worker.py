@@ -114,7 +114,8 @@ def test_rate_limit_storm_opens_the_circuit_and_loses_nothing(db, redis_client, 
     load(db, room_fixture())
     fake_cf.add_submission("tourist", "1843A", "OK", created=int(time.time()) - 600)
     request_id = enqueue()
-    worker = make_worker(circuit_seconds=1)
+    # pybreaker stores the opening time in whole seconds: 3 s leaves >= 2 s in which the circuit is surely open.
+    worker = make_worker(circuit_seconds=3)
     fake_cf.inject("http503", times=2)
 
     assert worker.process([request_id], new_run_id()).outcomes == {"rate_limited": 1}
