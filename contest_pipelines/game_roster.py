@@ -111,6 +111,7 @@ def sync_roster(engine: sa.Engine, client: GamePlatformClient, *, dry_run: bool 
         elif team.game_platform_id is None and team.team_id not in remote_teams:
             _create_team(engine, client, team, report, dry_run)
     live = {t.team_id for t in local_teams if t.deleted_at is None}
+    in_sync: list[tuple[str, str]] = []
     for team_id, syned_user_id in memberships:
         if team_id not in live:
             continue
@@ -122,12 +123,15 @@ def sync_roster(engine: sa.Engine, client: GamePlatformClient, *, dry_run: bool 
             except GamePlatformError as exc:
                 report.errors.append(f"assign {syned_user_id} to {team_id}: {exc.code}")
                 continue
-        if not dry_run:
-            with engine.begin() as conn:
-                conn.execute(team_members.update().where(
-                    team_members.c.team_id == team_id,
-                    team_members.c.user_id == sa.select(players.c.user_id).where(players.c.game_platform_id == syned_user_id).scalar_subquery(),
-                ).values(game_platform_synced_at=sa.func.now()))
+        in_sync.append((team_id, syned_user_id))
+    if not dry_run and in_sync:
+        with engine.begin() as conn:  # one set-based update for every membership now on the platform
+            conn.execute(sa.text(
+                "UPDATE team_members m SET game_platform_synced_at = now()"
+                " FROM unnest(CAST(:teams AS text[]), CAST(:users AS text[])) AS s(team_id, syned_user_id)"
+                " JOIN players p ON p.game_platform_id = s.syned_user_id"
+                " WHERE m.team_id = s.team_id AND m.user_id = p.user_id"
+            ), {"teams": [t for t, _ in in_sync], "users": [u for _, u in in_sync]})
     if not dry_run:
         with engine.begin() as conn:
             conn.execute(teams.update().where(teams.c.deleted_at.is_(None), teams.c.game_platform_id.is_not(None)).values(

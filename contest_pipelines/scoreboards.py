@@ -16,7 +16,7 @@ from datetime import datetime
 import redis
 import sqlalchemy as sa
 
-from contest_pipelines.domain.ranking import RankedRow, RankMode, Row, decode, encode, rank_rows
+from contest_pipelines.domain.ranking import RankedRow, RankMode, Row, decode, encode, rank_rows, sort_key
 
 log = logging.getLogger(__name__)
 
@@ -143,16 +143,28 @@ def _second(at: datetime | None) -> datetime | None:
     return None if at is None else at.replace(microsecond=0)
 
 
-def _members_sql(conn: sa.Connection, scope: str, scope_id: str) -> str:
-    if scope == "room":
-        kind = conn.execute(sa.text("SELECT kind FROM rooms WHERE room_id = :i"), {"i": scope_id}).scalar_one_or_none()
-        if kind is None:
-            raise BoardNotFound(f"no room {scope_id!r}")
-        return MEMBERS_SQL[f"room_{kind}"]
-    table, column = ("tournaments", "tournament_id") if scope == "tournament" else ("leagues", "league_id")
-    if conn.execute(sa.text(f"SELECT 1 FROM {table} WHERE {column} = :i"), {"i": scope_id}).first() is None:
+# Which members query a board uses, from the row that proves the board exists.
+BOARD_SOURCE = {
+    "room": ("'room_' || kind", "rooms", "room_id"),
+    "tournament": ("'tournament'", "tournaments", "tournament_id"),
+    "league": ("'league'", "leagues", "league_id"),
+}
+
+
+def _board(conn: sa.Connection, scope: str, scope_id: str) -> tuple[str, int]:
+    """(members query, current version) of a board, in one round trip; BoardNotFound if it has no owner."""
+    source, table, column = BOARD_SOURCE[scope]
+    row = conn.execute(sa.text(
+        f"SELECT {source} AS source, COALESCE((SELECT version FROM board_versions"
+        f" WHERE scope = :scope AND scope_id = :i), 0) AS version FROM {table} WHERE {column} = :i"
+    ), {"scope": scope, "i": scope_id}).one_or_none()
+    if row is None:
         raise BoardNotFound(f"no {scope} {scope_id!r}")
-    return MEMBERS_SQL[scope]
+    return MEMBERS_SQL[row.source], row.version
+
+
+def _members_sql(conn: sa.Connection, scope: str, scope_id: str) -> str:
+    return _board(conn, scope, scope_id)[0]
 
 
 def _rows(result) -> list[Row]:
@@ -168,8 +180,7 @@ def read(engine: sa.Engine, client: redis.Redis | None, scope: str, scope_id: st
     """A page of the board: from Redis when its projection is current, else from PostgreSQL."""
     ranking = BOARD_RANKING[scope]
     with engine.connect() as conn:
-        members = _members_sql(conn, scope, scope_id)
-        version = current_version(conn, scope, scope_id)
+        members, version = _board(conn, scope, scope_id)
     if client is not None:
         try:
             built = client.get(_aux(scope, scope_id, "built"))
@@ -233,6 +244,6 @@ def read_teams(engine: sa.Engine, room_id: str, *, limit: int = 100, offset: int
         points, latest = totals.get(team, (0, None))
         times = [t for t in (latest, row.last_scored_at) if t is not None]
         totals[team] = (points + row.points, max(times, default=None))
-    ordered = sorted((Row(team, p, t) for team, (p, t) in totals.items()), key=lambda r: (encode(r.points, r.last_scored_at), r.user_id))
+    ordered = sorted((Row(team, p, t) for team, (p, t) in totals.items()), key=sort_key)
     ranking = BOARD_RANKING["room"]
     return Board("room", room_id, ranking, len(ordered), rank_rows(ordered, ranking)[offset : offset + limit], "postgres", offset)
