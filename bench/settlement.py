@@ -8,8 +8,8 @@ standings already hold every member (3 earlier prediction rooms of the same memb
    then `settle_and_project` for it: wall time, `outcome.db_ms` and `redis_ms`; p50/p95/p99/max. Per-statement
    times of the transaction come from SQLAlchemy cursor events (COPY runs on the raw driver and is not seen).
 2. baseline (a), same run, same engine: the same work row by row (per member in ONE transaction: scoring through
-   `prediction_points`, an upsert of room_results, an upsert of the tournament and of the league standing, then
-   the ledger row; after commit one ZADD per member per board, no pipeline). If a 50k run takes more than ~3 min
+   `prediction_points`; for each member who scored, an upsert of room_results, an upsert of the tournament and of
+   the league standing; then the ledger row; after commit one ZADD per changed member per board, no pipeline). If a 50k run takes more than ~3 min
    the other runs use 10k members and the figure is scaled linearly (said in the output).
 3. floor (b): in one transaction COPY of the rows into a temp table, one set-based UPDATE of the tournament
    standings, one pipeline of 10k-member ZADD chunks into a scratch key (pre-filled, so members are updated as in
@@ -63,7 +63,7 @@ from contest_pipelines import scoreboards  # noqa: E402
 from contest_pipelines.db.engine import get_engine  # noqa: E402
 from contest_pipelines.db.loader import Fixture, load_fixture  # noqa: E402
 from contest_pipelines.db.migrate import upgrade  # noqa: E402
-from contest_pipelines.db.settlement import ledger_mismatches, settle_room  # noqa: E402
+from contest_pipelines.db.settlement import ledger_mismatches, room_result, settle_room  # noqa: E402
 from contest_pipelines.db.tables import match_results, rooms, settlement_ledger  # noqa: E402
 from contest_pipelines.domain.ranking import encode  # noqa: E402
 from contest_pipelines.domain.scoring import MemberResult, prediction_points, whole_seconds  # noqa: E402
@@ -82,6 +82,7 @@ ROW_BY_ROW_LIMIT_S = 180.0  # a full-size row-by-row run longer than this: measu
 SCALED_MEMBERS = 10_000
 FLOOR_RUNS, REBUILD_RUNS = 5, 5
 HTTP_CONCURRENCY, HTTP_SECONDS, HTTP_WARMUP_SECONDS, HTTP_SEQUENTIAL = 200, 10.0, 2.0, 500
+PHASES = ("settle", "baseline", "floor", "rebuild", "http")
 SCORES = [(2, 1), (1, 1), (0, 2), (3, 1), (1, 0), (2, 2), (0, 1), (2, 0)]
 FIG: dict[str, object] = {}  # every figure, printed as one JSON line at the end
 
@@ -305,15 +306,18 @@ class Bench:
             totals.append(total), dbs.append(o.db_ms), rediss.append(settled.redis_ms), others.append(total - o.db_ms - settled.redis_ms)
             for name, ms in per_statement.items():
                 statements[name].append(ms)
-            statements["(not seen by cursor events: COPY, Python scoring/hash/deltas, row conversion)"].append(
+            statements["(not seen by cursor events: Python row conversion, Delta objects)"].append(
                 o.db_ms - sum(ms for name, ms in per_statement.items() if not name.startswith("INSERT INTO settlement_ledger")))
             with self.engine.connect() as conn:
                 mismatches = ledger_mismatches(conn, rid)
             bad = []
             if o.status != "applied":
                 bad.append(f"status {o.status}")
-            if o.members != n or len(o.changes) != n:
-                bad.append(f"members {o.members}, changes {len(o.changes)} (expected {n})")
+            with self.engine.connect() as conn:  # the pure-Python reference: every scoring member changed
+                room = conn.execute(sa.select(rooms).where(rooms.c.room_id == rid)).one()
+                scoring = sum(1 for r in room_result(conn, room).values() if r.points)
+            if o.members != n or len(o.changes) != scoring:
+                bad.append(f"members {o.members}, changes {len(o.changes)} (expected {n}, {scoring})")
             if settled.projected != 3:
                 bad.append(f"{settled.projected} of 3 boards projected")
             bad += mismatches
@@ -366,6 +370,8 @@ class Bench:
                 points = 0 if home is None else prediction_points(home, away, final.home_score, final.away_score)
                 last = whole_seconds(at) if points > 0 else None
                 results[user] = MemberResult(points, last)
+                if points == 0:  # a fresh room: an unscored member changes nothing (as in settle_room)
+                    continue
                 conn.execute(upsert_room, {"r": room_id, "u": user, "p": points, "t": last})
                 board_rows["room"].append((user, encode(points, last)))
                 for scope, sid in (("tournament", TOURNAMENT), ("league", LEAGUE)):
@@ -386,7 +392,7 @@ class Bench:
         t2 = time.perf_counter()
         return (t1 - t0) * 1000, (t2 - t1) * 1000, len(results)
 
-    def phase_row_by_row(self) -> None:
+    def phase_baseline(self) -> None:
         runs = max(2, self.args.baseline_runs)
         size = self.n
         print(f"\n2. baseline (a): row-by-row settlement, {runs} runs on fresh rooms (same engine; SQLAlchemy Core text "
@@ -470,7 +476,7 @@ class Bench:
         print("\nratios")
         p95, p50 = FIG["settle_total_p95_ms"], FIG["settle_total_p50_ms"]
         over_floor = ratio(p95, FIG["floor_p50_ms"])
-        speedup = ratio(FIG["rowwise_total_p50_ms"], p50)
+        speedup = ratio(FIG.get("rowwise_total_p50_ms"), p50)
         put("settle_p95_over_floor_p50", "settlement p95 / floor p50", over_floor, "x", verdict(over_floor is not None and over_floor <= 2, "<= 2x"))
         put("rowwise_p50_over_settle_p50", "row-by-row p50 / settlement p50", speedup, "x", verdict(speedup is not None and speedup >= 5, ">= 5x"))
         put("settle_db_p50_over_floor_db_p50", "  settlement DB p50 / floor (COPY+UPDATE) p50",
@@ -698,6 +704,7 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=12)
     parser.add_argument("--baseline-runs", type=int, default=2, help="row-by-row runs (at least 2)")
     parser.add_argument("--seed", type=int, default=20240601)
+    parser.add_argument("--only", default="", help=f"comma-separated phases to run (default all: {','.join(PHASES)})")
     parser.add_argument("--explain", choices=("auto", "always", "never"), default="auto",
                         help="auto: when settlement p50 > 2x the floor p50")  # fmt: skip
     args = parser.parse_args()
@@ -706,13 +713,15 @@ def main() -> int:
         with ExitStack() as stack:
             bench = Bench(args, stack)
             bench.setup()
-            bench.phase_settle()
-            bench.phase_row_by_row()
-            bench.phase_floor()
-            bench.ratios()
-            bench.phase_rebuild()
-            bench.phase_http()
-            far = (ratio(FIG["settle_total_p50_ms"], FIG["floor_p50_ms"]) or 0) > 2
+            only = set(args.only.split(",")) if args.only else set(PHASES)
+            if unknown := only - set(PHASES):
+                raise SystemExit(f"--only: unknown phases {sorted(unknown)} (known: {', '.join(PHASES)})")
+            for phase in PHASES:
+                if phase in only:
+                    getattr(bench, f"phase_{phase}")()
+            if {"settle", "floor"} <= only:
+                bench.ratios()
+            far = (ratio(FIG.get("settle_total_p50_ms"), FIG.get("floor_p50_ms")) or 0) > 2
             if args.explain == "always" or (args.explain == "auto" and far):
                 bench.phase_explain()
             print("\ncleanup: dropping the database, flushing Redis db 13")

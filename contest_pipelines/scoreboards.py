@@ -16,6 +16,7 @@ from datetime import datetime
 import redis
 import sqlalchemy as sa
 
+from contest_pipelines.db.engine import hash_joins
 from contest_pipelines.domain.ranking import RankedRow, RankMode, Row, decode, encode, rank_rows, sort_key
 
 log = logging.getLogger(__name__)
@@ -173,7 +174,9 @@ def _rows(result) -> list[Row]:
 
 def all_rows(conn: sa.Connection, scope: str, scope_id: str) -> list[Row]:
     """The whole board from PostgreSQL, in board order."""
-    return _rows(conn.execute(sa.text(f"SELECT * FROM ({_members_sql(conn, scope, scope_id)}) b {ORDER}"), {"scope_id": scope_id}))
+    members = _members_sql(conn, scope, scope_id)
+    with hash_joins(conn):
+        return _rows(conn.execute(sa.text(f"SELECT * FROM ({members}) b {ORDER}"), {"scope_id": scope_id}))
 
 
 def read(engine: sa.Engine, client: redis.Redis | None, scope: str, scope_id: str, *, limit: int = 100, offset: int = 0, around: str | None = None) -> Board:
@@ -220,13 +223,14 @@ def _read_postgres(conn: sa.Connection, members: str, scope: str, scope_id: str,
         WITH b AS ({members}),
         r AS (SELECT b.*, row_number() OVER ({ORDER}) AS position, rank() OVER ({TIES}) AS competition,
                      dense_rank() OVER ({TIES}) AS dense, count(*) OVER () AS total FROM b)"""
-    if around is not None:
-        position = conn.execute(sa.text(f"{ranked} SELECT position FROM r WHERE user_id = :around"), params).scalar_one_or_none()
-        if position is None:
-            raise BoardNotFound(f"{around!r} is not on the {scope} board {scope_id!r}")
-        params["offset"] = offset = max(position - 1 - limit // 2, 0)
-    page = conn.execute(sa.text(f"{ranked} SELECT * FROM r WHERE position > :offset ORDER BY position LIMIT :limit"), params).all()
-    total = page[0].total if page else conn.execute(sa.text(f"SELECT count(*) FROM ({members}) b"), params).scalar_one()
+    with hash_joins(conn):
+        if around is not None:
+            position = conn.execute(sa.text(f"{ranked} SELECT position FROM r WHERE user_id = :around"), params).scalar_one_or_none()
+            if position is None:
+                raise BoardNotFound(f"{around!r} is not on the {scope} board {scope_id!r}")
+            params["offset"] = offset = max(position - 1 - limit // 2, 0)
+        page = conn.execute(sa.text(f"{ranked} SELECT * FROM r WHERE position > :offset ORDER BY position LIMIT :limit"), params).all()
+        total = page[0].total if page else conn.execute(sa.text(f"SELECT count(*) FROM ({members}) b"), params).scalar_one()
     first_rank = {"ordinal": None, "competition": page[0].competition, "dense": page[0].dense}[ranking] if page else None
     return Board(scope, scope_id, ranking, total, rank_rows(_rows(page), ranking, offset=offset, first_rank=first_rank), "postgres", offset)
 

@@ -8,11 +8,15 @@ from typing import Literal
 
 Outcome = Literal["home", "away", "draw"]
 
-# The prediction rule table: the first rule that matches gives the points.
-PREDICTION_RULES: tuple[tuple[str, int], ...] = (
-    ("exact score", 3),
-    ("right outcome", 1),
-    ("miss", 0),
+# The prediction rule table: the first rule whose condition holds gives the points. Each condition
+# has one meaning in Python (PREDICTION_CONDITIONS) and one in SQL (PREDICTION_SQL), so settlement
+# can score a 50k-member room in one statement; tests/integration/test_scoring_sql.py proves the two
+# agree on every guess and final score.
+PREDICTION_RULES: tuple[tuple[str, str, int], ...] = (
+    # (rule, condition, points)
+    ("exact score", "exact", 3),
+    ("right outcome", "outcome", 1),
+    ("miss", "always", 0),
 )
 
 
@@ -49,16 +53,31 @@ def outcome(home: int, away: int) -> Outcome:
     return "home" if home > away else "away" if away > home else "draw"
 
 
+PREDICTION_CONDITIONS = {
+    "exact": lambda gh, ga, h, a: (gh, ga) == (h, a),
+    "outcome": lambda gh, ga, h, a: outcome(gh, ga) == outcome(h, a),
+    "always": lambda gh, ga, h, a: True,
+}
+# The same conditions over a guess row `g` (home, away) and the final score (:home, :away).
+PREDICTION_SQL = {
+    "exact": "g.home = :home AND g.away = :away",
+    "outcome": "sign(g.home - g.away) = sign(CAST(:home AS integer) - CAST(:away AS integer))",
+    "always": "TRUE",
+}
+
+
 def prediction_rule(guess_home: int, guess_away: int, home: int, away: int) -> str:
-    if (guess_home, guess_away) == (home, away):
-        return "exact score"
-    if outcome(guess_home, guess_away) == outcome(home, away):
-        return "right outcome"
-    return "miss"
+    return next(name for name, condition, _ in PREDICTION_RULES if PREDICTION_CONDITIONS[condition](guess_home, guess_away, home, away))
 
 
 def prediction_points(guess_home: int, guess_away: int, home: int, away: int) -> int:
-    return dict(PREDICTION_RULES)[prediction_rule(guess_home, guess_away, home, away)]
+    return next(points for _, condition, points in PREDICTION_RULES if PREDICTION_CONDITIONS[condition](guess_home, guess_away, home, away))
+
+
+def prediction_points_sql() -> str:
+    """The rule table as one SQL expression over `g` (a LEFT JOINed guess: no guess scores 0)."""
+    branches = " ".join(f"WHEN {PREDICTION_SQL[condition]} THEN {points}" for _, condition, points in PREDICTION_RULES)
+    return f"CASE WHEN g.user_id IS NULL THEN 0 {branches} END"
 
 
 def prediction_results(members: Iterable[str], guesses: Iterable[Guess], home: int, away: int) -> dict[str, MemberResult]:

@@ -33,13 +33,17 @@ def result_hash(results: Mapping[str, MemberResult]) -> str:
     return digest.hexdigest()
 
 
+ZERO = MemberResult(0, None)
+
+
 def deltas(previous: Mapping[str, MemberResult], current: Mapping[str, MemberResult]) -> list[Delta]:
-    """Members whose result changed, with the points to add; a member gone from the room gives back all."""
+    """Members whose result changed, with the points to add; a member gone from the room gives back all.
+    A member absent from either side counts as 0 points, never scored: an unchanged 0 is no change."""
     changes = []
     for user in sorted(set(previous) | set(current)):
-        before, after = previous.get(user), current.get(user)
-        if before == after:
+        before, after = previous.get(user, ZERO), current.get(user)
+        if after is not None and before == after:
             continue
-        now = after or MemberResult(0, None)
-        changes.append(Delta(user, now.points - (before.points if before else 0), now.points, now.last_scored_at, removed=after is None))
+        now = after or ZERO
+        changes.append(Delta(user, now.points - before.points, now.points, now.last_scored_at, removed=after is None))
     return changes

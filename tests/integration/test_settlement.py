@@ -54,12 +54,13 @@ def test_settlement_applies_once_then_skips(league, redis_client):
 
     first = settle_and_project(league, redis_client, "p1")
     assert (first.outcome.status, first.outcome.version, first.outcome.members) == ("applied", 1, 4)
-    assert standings_of(league) == {"ann": 3, "bob": 1, "cat": 0, "dan": 3}
+    assert [d.user_id for d in first.outcome.changes] == ["ann", "bob", "dan"]  # cat's 0 changes nothing
+    assert standings_of(league) == {"ann": 3, "bob": 1, "dan": 3}
     assert standings_of(league, "league", "l1") == standings_of(league)
 
     again = settle_and_project(league, redis_client, "p1")
     assert again.outcome.status == "skipped"
-    assert standings_of(league) == {"ann": 3, "bob": 1, "cat": 0, "dan": 3}
+    assert standings_of(league) == {"ann": 3, "bob": 1, "dan": 3}
     assert [(r.status, r.version) for r in ledger_rows(league, "p1")] == [("applied", 1), ("skipped", None)]
 
 
@@ -71,7 +72,7 @@ def test_a_corrected_result_applies_only_the_difference(league, redis_client):
     corrected = settle_room(league, "p1")
     assert (corrected.status, corrected.version) == ("applied", 2)
     assert {d.user_id: d.points_delta for d in corrected.changes} == {"ann": -2, "bob": 2, "dan": -2}
-    assert standings_of(league) == {"ann": 1, "bob": 3, "cat": 0, "dan": 1}
+    assert standings_of(league) == {"ann": 1, "bob": 3, "dan": 1}
     [v1, v2] = ledger_rows(league, "p1")
     assert v1.result_hash != v2.result_hash and v2.points_delta == -2
 
@@ -97,7 +98,7 @@ def test_two_concurrent_settlements_apply_once(league):
     for t in threads:
         t.join()
     assert sorted(outcomes) == ["applied", "skipped", "skipped", "skipped"]
-    assert standings_of(league) == {"ann": 3, "bob": 1, "cat": 0, "dan": 3}
+    assert standings_of(league) == {"ann": 3, "bob": 1, "dan": 3}
 
 
 KILLER = """
@@ -123,7 +124,7 @@ def test_a_settlement_killed_mid_transaction_leaves_nothing(league, database_url
 
     assert standings_of(league) == {} and ledger_rows(league, "p1") == []
     assert settle_room(league, "p1").status == "applied"
-    assert standings_of(league) == {"ann": 3, "bob": 1, "cat": 0, "dan": 3}
+    assert standings_of(league) == {"ann": 3, "bob": 1, "dan": 3}
 
 
 def test_boards_heal_after_redis_is_flushed_between_commit_and_projection(league, redis_client):
@@ -183,7 +184,8 @@ def test_any_sequence_of_settlements_equals_a_from_scratch_recomputation(db, red
         settle_and_project(db, redis_client, room_id)
         settled.add(room_id)
         expected = recomputed(db, settled, {"p1", "p2"})
-        assert {u: p for u, p in standings_of(db).items() if p or u in expected} == {u: p for u, p in expected.items()}
+        # A member with 0 points needs no standings row (the board lists every member anyway).
+        assert {u: p for u, p in standings_of(db).items() if p} == {u: p for u, p in expected.items() if p}
         board = scoreboards.read(db, redis_client, "league", "l1", limit=1000)
         with db.connect() as conn:
             assert [r.user_id for r in board.rows] == [r.user_id for r in scoreboards.all_rows(conn, "league", "l1")]
