@@ -316,8 +316,8 @@ class Bench:
             with self.engine.connect() as conn:  # the pure-Python reference: every scoring member changed
                 room = conn.execute(sa.select(rooms).where(rooms.c.room_id == rid)).one()
                 scoring = sum(1 for r in room_result(conn, room).values() if r.points)
-            if o.members != n or len(o.changes) != scoring:
-                bad.append(f"members {o.members}, changes {len(o.changes)} (expected {n}, {scoring})")
+            if o.members != n or len(o.deltas) != scoring:
+                bad.append(f"members {o.members}, changes {len(o.deltas)} (expected {n}, {scoring})")
             if settled.projected != 3:
                 bad.append(f"{settled.projected} of 3 boards projected")
             bad += mismatches

@@ -102,7 +102,7 @@ def settle(room_id: str) -> None:
         raise typer.Exit(2) from exc
     o = settled.outcome
     typer.echo(json.dumps({"room": room_id, "status": o.status, "version": o.version, "members": o.members,
-                           "changed": len(o.changes), "dbMs": round(o.db_ms, 1), "redisMs": round(settled.redis_ms, 1)}))
+                           "changed": len(o.deltas), "dbMs": round(o.db_ms, 1), "redisMs": round(settled.redis_ms, 1)}))
 
 
 @app.command()

@@ -10,6 +10,7 @@ if Redis cannot, answers from PostgreSQL. Whatever Redis lost or missed, the nex
 
 import logging
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -94,9 +95,9 @@ def current_version(conn: sa.Connection, scope: str, scope_id: str) -> int:
     ).scalar_one_or_none() or 0
 
 
-def project(client: redis.Redis, scope: str, scope_id: str, version: int, rows: list[tuple[str, int, datetime | None]]) -> bool:
-    """Apply a committed change of `version` on top of `version - 1`; anything else leaves the board
-    stale for the next read to rebuild. True when applied."""
+def project(client: redis.Redis, scope: str, scope_id: str, version: int, scores: Mapping[str, float]) -> bool:
+    """Apply a committed change of `version` (members' new scores, from `ranking.encode`) on top of
+    `version - 1`; anything else leaves the board stale for the next read to rebuild. True when applied."""
     built = _aux(scope, scope_id, "built")
     with client.pipeline() as pipe:
         try:
@@ -104,8 +105,8 @@ def project(client: redis.Redis, scope: str, scope_id: str, version: int, rows: 
             if pipe.get(built) not in (str(version - 1), str(version - 1).encode()):
                 return False
             pipe.multi()
-            if rows:
-                pipe.zadd(board_key(scope, scope_id), {u: encode(p, _second(t)) for u, p, t in rows})
+            if scores:
+                pipe.zadd(board_key(scope, scope_id), scores)
             pipe.set(built, version)
             pipe.execute()
             return True

@@ -54,6 +54,9 @@ class Settings(BaseSettings):
     sync_cooldown_seconds: int = Field(60, ge=1)
     events_stream_maxlen: int = Field(1000, ge=10)
     sse_keepalive_seconds: float = Field(15.0, gt=0)
+    # A rendered board page is shared by the requests of one API process for this long (0: off).
+    board_cache_seconds: float = Field(1.0, ge=0)
+    board_cache_pages: int = Field(4096, ge=1)
 
     @property
     def insecure_defaults(self) -> list[str]:

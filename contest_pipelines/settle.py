@@ -23,9 +23,9 @@ class Settled:
 def settle_and_project(engine: sa.Engine, client: redis.Redis, room_id: str, *, run_id: str | None = None) -> Settled:
     outcome = settle_room(engine, room_id, run_id=run_id)
     started, projected = time.perf_counter(), 0
-    for board, rows in outcome.projection.items():
+    for board, scores in outcome.projection.items():
         try:
-            projected += scoreboards.project(client, *board, outcome.versions[board], rows)
+            projected += scoreboards.project(client, *board, outcome.versions[board], scores)
         except redis.RedisError as exc:
             # Committed in PostgreSQL; the board's version check sends its next read to a rebuild.
             log.warning("board %s:%s not projected (Redis: %s); it heals on its next read", *board, exc)

@@ -23,6 +23,7 @@ def create_app() -> FastAPI:
     app = FastAPI(title="contest_pipelines API", version="0.1.0")
     for module in (sync, events, scoreboards, health, admin):
         app.include_router(module.router)
+    app.state.board_pages = scoreboards.page_renderer(get_settings())
 
     @app.exception_handler(SyncRequestRejected)
     async def _rejected(_: Request, exc: SyncRequestRejected) -> JSONResponse:

@@ -27,14 +27,14 @@ def settlement_ledger(context: dg.AssetExecutionContext, postgres: PostgresResou
     except RoomNotSettleable as exc:
         raise dg.Failure(description=str(exc)) from exc
     outcome = settled.outcome
-    context.log.info(f"room {room_id}: {outcome.status} (version {outcome.version}, {len(outcome.changes)} members changed)")
+    context.log.info(f"room {room_id}: {outcome.status} (version {outcome.version}, {len(outcome.deltas)} members changed)")
     yield dg.MaterializeResult(metadata={
         "status": outcome.status,
         "version": outcome.version or 0,
         "result_hash": outcome.result_hash,
         "dagster/row_count": outcome.members,
-        "changed_members": len(outcome.changes),
-        "points_delta": sum(d.points_delta for d in outcome.changes),
+        "changed_members": len(outcome.deltas),
+        "points_delta": outcome.points_delta,
         "db_ms": round(outcome.db_ms, 2),
         "redis_ms": round(settled.redis_ms, 2),
         "boards_projected": settled.projected,

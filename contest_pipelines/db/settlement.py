@@ -29,7 +29,7 @@ from contest_pipelines.db.tables import (
     tournaments,
 )
 from contest_pipelines.domain.scoring import Guess, MemberResult, Solve, contest_results, prediction_points_sql, prediction_results
-from contest_pipelines.domain.settlement import Delta
+from contest_pipelines.domain.ranking import encode_seconds
 from contest_pipelines.scoreboards import bump_versions
 
 ledger = settlement_ledger
@@ -46,12 +46,17 @@ class SettlementOutcome:
     version: int | None
     result_hash: str
     members: int
-    changes: list[Delta] = field(default_factory=list)
+    # user_id -> points added to (or taken from) their standings, for every member whose result changed
+    deltas: dict[str, int] = field(default_factory=dict)
     scopes: list[tuple[str, str]] = field(default_factory=list)
-    # Rows to project after commit: (scope, scope_id) -> [(user_id, points, last_scored_at)]
-    projection: dict[tuple[str, str], list[tuple[str, int, datetime | None]]] = field(default_factory=dict)
+    # What to project after commit: (scope, scope_id) -> {user_id: board score}, the changed members only
+    projection: dict[tuple[str, str], dict[str, float]] = field(default_factory=dict)
     versions: dict[tuple[str, str], int] = field(default_factory=dict)
     db_ms: float = 0.0
+
+    @property
+    def points_delta(self) -> int:
+        return sum(self.deltas.values())
 
 
 def room_scopes(conn: sa.Connection, room: sa.Row) -> list[tuple[str, str]]:
@@ -160,26 +165,26 @@ def _settle(conn: sa.Connection, room_id: str, run_id: str | None, started: floa
         ))
         return outcome
 
-    outcome.changes = _stage(conn, room_id)
+    outcome.deltas, outcome.projection[("room", room_id)] = _stage(conn, room_id)
     outcome.status, outcome.version = "applied", base + 1
     _apply_room_results(conn, room_id, outcome.version)
     for scope, scope_id in scopes:
         outcome.projection[(scope, scope_id)] = _apply_standings(conn, scope, scope_id)
-    outcome.projection[("room", room_id)] = [(d.user_id, d.points, d.last_scored_at) for d in outcome.changes if not d.removed]
     outcome.versions = bump_versions(conn, [("room", room_id), *scopes])
     outcome.db_ms = (time.perf_counter() - started) * 1000
     conn.execute(ledger.insert().values(
         room_id=room_id, version=outcome.version, idempotency_key=f"{room_id}:v{outcome.version}", result_hash=digest,
-        status="applied", members=summary.members, changed_members=len(outcome.changes),
-        points_total=summary.points_total, points_delta=sum(d.points_delta for d in outcome.changes),
+        status="applied", members=summary.members, changed_members=len(outcome.deltas),
+        points_total=summary.points_total, points_delta=outcome.points_delta,
         db_ms=outcome.db_ms, dagster_run_id=run_id,
     ))
     return outcome
 
 
-def _stage(conn: sa.Connection, room_id: str) -> list[Delta]:
+def _stage(conn: sa.Connection, room_id: str) -> tuple[dict[str, int], dict[str, float]]:
     """Diff the result now (`settle_current`) against the last applied one (`room_results`) into a
-    temporary table that lives until the transaction ends, and return the staged deltas.
+    temporary table that lives until the transaction ends. Returns each changed member's points
+    delta, and the new room board scores of those still in the room.
 
     A member absent from either side counts as 0 points, never scored, so an unchanged 0 is not a
     change. `recompute` marks members whose last scoring time in this room moved earlier or went
@@ -192,10 +197,11 @@ def _stage(conn: sa.Connection, room_id: str) -> list[Delta]:
         "  (c.user_id IS NULL OR (p.last_scored_at IS NOT NULL AND (c.last_scored_at IS NULL OR c.last_scored_at < p.last_scored_at))) AS recompute"
         " FROM settle_current c FULL JOIN (SELECT user_id, points, last_scored_at FROM room_results WHERE room_id = :room_id) p USING (user_id)"
         " WHERE c.user_id IS NULL OR (COALESCE(c.points, 0), c.last_scored_at) IS DISTINCT FROM (COALESCE(p.points, 0), p.last_scored_at)"
+        " ORDER BY user_id"  # index-ordered writes below: room_results and standings are keyed by user
     ), {"room_id": room_id})
     conn.execute(sa.text("ANALYZE settle_stage"))
-    rows = conn.execute(sa.text("SELECT user_id, delta, points, last_scored_at, removed FROM settle_stage ORDER BY user_id COLLATE \"C\"")).all()
-    return [Delta(*row) for row in rows]
+    rows = conn.execute(sa.text(f"SELECT user_id, delta, removed, points, {SECONDS.format('last_scored_at')} FROM settle_stage")).all()
+    return {user: delta for user, delta, *_ in rows}, {user: encode_seconds(points, at) for user, _, removed, points, at in rows if not removed}
 
 
 def _apply_room_results(conn: sa.Connection, room_id: str, version: int) -> None:
@@ -211,6 +217,8 @@ def _apply_room_results(conn: sa.Connection, room_id: str, version: int) -> None
     ), params)
 
 
+# A time as whole Unix seconds: bulk paths skip building datetimes (see ranking.encode_seconds).
+SECONDS = "floor(extract(epoch FROM {}))::bigint"
 # Rooms whose results make up a standings scope.
 SCOPE_ROOMS = {
     "tournament": "SELECT room_id FROM rooms WHERE tournament_id = :scope_id",
@@ -218,17 +226,17 @@ SCOPE_ROOMS = {
 }
 
 
-def _apply_standings(conn: sa.Connection, scope: str, scope_id: str) -> list[tuple[str, int, datetime | None]]:
+def _apply_standings(conn: sa.Connection, scope: str, scope_id: str) -> dict[str, float]:
     """Add the deltas and move the last scoring time forward in one pass; recompute it over the
     scope's rooms only for the few members whose time in this room moved back. Returns the changed
-    members' new standings, for the Redis projection."""
+    members' new board scores, for the Redis projection."""
     params = {"scope": scope, "scope_id": scope_id}
     upserted = conn.execute(sa.text(
         "INSERT INTO standings (scope, scope_id, user_id, points, last_scored_at)"
         " SELECT :scope, :scope_id, user_id, delta, CASE WHEN points > 0 THEN last_scored_at END FROM settle_stage"
         " ON CONFLICT (scope, scope_id, user_id) DO UPDATE SET points = standings.points + excluded.points,"
         "  last_scored_at = GREATEST(standings.last_scored_at, excluded.last_scored_at)"
-        " RETURNING user_id, points, last_scored_at"
+        f" RETURNING user_id, points, {SECONDS.format('standings.last_scored_at')}"
     ), params).all()
     recomputed = conn.execute(sa.text(
         "UPDATE standings s SET last_scored_at = agg.latest FROM ("
@@ -238,10 +246,9 @@ def _apply_standings(conn: sa.Connection, scope: str, scope_id: str) -> list[tup
         "  WHERE st.recompute GROUP BY st.user_id) agg"
         " WHERE s.scope = :scope AND s.scope_id = :scope_id AND s.user_id = agg.user_id"
         "   AND s.last_scored_at IS DISTINCT FROM agg.latest"
-        " RETURNING s.user_id, s.last_scored_at"
+        f" RETURNING s.user_id, s.points, {SECONDS.format('s.last_scored_at')}"
     ), params).all()
-    latest = {**{r.user_id: r.last_scored_at for r in upserted}, **{r.user_id: r.last_scored_at for r in recomputed}}
-    return [(r.user_id, r.points, latest[r.user_id]) for r in upserted]
+    return {user: encode_seconds(points, at) for user, points, at in (*upserted, *recomputed)}
 
 
 def ledger_mismatches(conn: sa.Connection, room_id: str) -> list[str]:

@@ -8,6 +8,7 @@ the user id is the member. The float is exact: |points| < 2^21 and seconds since
 52 bits of the 53-bit mantissa.
 """
 
+import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -37,19 +38,32 @@ class RankedRow:
     last_scored_at: datetime | None
 
 
+EPOCH_SECONDS = int(EPOCH.timestamp())
+
+
 def time_slot(last_scored_at: datetime | None) -> int:
-    if last_scored_at is None:
+    return slot_of_seconds(None if last_scored_at is None else math.floor(last_scored_at.timestamp()))
+
+
+def slot_of_seconds(seconds: int | None) -> int:
+    if seconds is None:
         return NEVER
-    slot = int((last_scored_at - EPOCH).total_seconds())
+    slot = seconds - EPOCH_SECONDS
     if not 0 <= slot < NEVER:
-        raise ValueError(f"last-scoring time {last_scored_at.isoformat()} is outside the board's range (2020..2088)")
+        moment = datetime.fromtimestamp(seconds, UTC).isoformat()
+        raise ValueError(f"last-scoring time {moment} is outside the board's range (2020..2088)")
     return slot
 
 
 def encode(points: int, last_scored_at: datetime | None) -> float:
+    return encode_seconds(points, None if last_scored_at is None else math.floor(last_scored_at.timestamp()))
+
+
+def encode_seconds(points: int, seconds: int | None) -> float:
+    """`encode` for a time given as Unix seconds (what bulk paths read from SQL, skipping datetimes)."""
     if not -MAX_POINTS < points < MAX_POINTS:
         raise ValueError(f"{points} points do not fit a board score (|points| < {MAX_POINTS})")
-    return float(-points * TIME_SLOTS + time_slot(last_scored_at))
+    return float(-points * TIME_SLOTS + slot_of_seconds(seconds))
 
 
 def decode(score: float) -> tuple[int, datetime | None]:

@@ -22,6 +22,7 @@ from contest_pipelines.clients.codeforces import (
 from contest_pipelines.db import sync_queue
 from contest_pipelines.db.sync_queue import ClaimedRequest, StaleClaim
 from contest_pipelines.domain import backoff
+from contest_pipelines.domain.ranking import encode
 from contest_pipelines.domain.validation_matrix import Detected, Pending, Rejected, Submission, Target, evaluate
 
 # Only replace the player's sync hash if it still describes this request (a newer sync may own it).
@@ -140,7 +141,7 @@ class SyncWorker:
         try:
             scoreboards.project(
                 self.redis, "room", req.room_id, row["board_version"],
-                [(req.user_id, int(row["room_points"]), row["room_last_scored_at"])],
+                {req.user_id: encode(int(row["room_points"]), row["room_last_scored_at"])},
             )
         except redis.RedisError as exc:
             self.log.warning("room board %s not updated: %s", req.room_id, exc)

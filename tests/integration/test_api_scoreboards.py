@@ -69,3 +69,52 @@ def test_room_team_board_sums_members(env, db, redis_client):
     body = TestClient(create_app()).get("/api/rooms/c1/scoreboard", params={"by": "team"}).json()
     # Equal points: blue scored its last point earlier.
     assert [(r["rank"], r["teamId"], r["points"]) for r in body["rows"]] == [(1, "blue", 200), (2, "red", 200)]
+
+
+def app_with_cache(monkeypatch, seconds: str):
+    from contest_pipelines.settings import get_settings
+
+    monkeypatch.setenv("BOARD_CACHE_SECONDS", seconds)
+    get_settings.cache_clear()
+    return create_app()
+
+
+def test_a_page_is_rendered_once_per_cache_period_and_a_rebuild_forgets_it(client, monkeypatch, db, redis_client):
+    with TestClient(app_with_cache(monkeypatch, "60")) as cached:  # one event loop for every request
+        before = cached.get("/api/scoreboards/tournament/t1").content
+        set_match_result(db, "p1", 1, 0)  # a correction: bob now leads
+        settle_and_project(db, redis_client, "p1")
+        assert cached.get("/api/scoreboards/tournament/t1").content == before  # still the cached page
+        assert cached.get("/api/scoreboards/tournament/t1", params={"limit": 99}).json()["rows"][0]["userId"] == "bob"  # another page
+
+        assert cached.post("/api/admin/scoreboards/tournament/t1/rebuild", headers=ADMIN).status_code == 202
+        assert cached.get("/api/scoreboards/tournament/t1").json()["rows"][0]["userId"] == "bob"
+
+
+def test_without_the_cache_every_request_reads_the_board(client, monkeypatch, db, redis_client):
+    with TestClient(app_with_cache(monkeypatch, "0")) as uncached:
+        uncached.get("/api/scoreboards/tournament/t1")
+        set_match_result(db, "p1", 1, 0)
+        settle_and_project(db, redis_client, "p1")
+        assert uncached.get("/api/scoreboards/tournament/t1").json()["rows"][0]["userId"] == "bob"
+
+
+def test_concurrent_misses_of_one_page_render_it_once(client, monkeypatch):
+    import asyncio
+
+    import httpx
+
+    from contest_pipelines import scoreboards
+
+    app = app_with_cache(monkeypatch, "60")
+    reads = []
+    real_read = scoreboards.read
+    monkeypatch.setattr(scoreboards, "read", lambda *a, **kw: reads.append(a[2:]) or real_read(*a, **kw))
+
+    async def burst() -> list[httpx.Response]:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://api") as http:
+            return await asyncio.gather(*(http.get("/api/scoreboards/league/l1") for _ in range(50)))
+
+    responses = asyncio.run(burst())
+    assert {r.status_code for r in responses} == {200} and len({r.content for r in responses}) == 1
+    assert reads == [("league", "l1")]

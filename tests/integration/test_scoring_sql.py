@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from contest_pipelines.db import settlement
 from contest_pipelines.db.tables import detections, guesses, match_results, players, room_members, room_problems, room_results, rooms
+from contest_pipelines.domain.ranking import encode
 from contest_pipelines.domain.scoring import MemberResult
 from contest_pipelines.domain.settlement import deltas, result_hash
 
@@ -43,20 +44,22 @@ def add_room(conn: sa.Connection, kind: str, members: set[str], previous: dict[s
     return conn.execute(sa.select(rooms).where(rooms.c.room_id == "r")).one()
 
 
-def sql_side(conn: sa.Connection, room: sa.Row) -> tuple[dict[str, MemberResult], str, list]:
+def sql_side(conn: sa.Connection, room: sa.Row) -> tuple[dict[str, MemberResult], str, dict[str, int], dict[str, float]]:
     sql, params = settlement.room_result_sql(conn, room)
     conn.execute(sa.text(f"CREATE TEMP TABLE settle_current ON COMMIT DROP AS {sql}"), params)
     current = {r.user_id: MemberResult(r.points, r.last_scored_at) for r in conn.execute(sa.text("SELECT * FROM settle_current"))}
     digest = conn.execute(sa.text(settlement.RESULT_SUMMARY_SQL)).one().result_hash
-    return current, digest, settlement._stage(conn, room.room_id)
+    return current, digest, *settlement._stage(conn, room.room_id)
 
 
 def check(conn: sa.Connection, room: sa.Row, previous: dict[str, MemberResult]) -> None:
     expected = settlement.room_result(conn, room)
-    current, digest, staged = sql_side(conn, room)
+    current, digest, staged, room_scores = sql_side(conn, room)
     assert current == expected
     assert digest == result_hash(expected)
-    assert staged == deltas(previous, expected)
+    changes = deltas(previous, expected)
+    assert list(staged.items()) == [(d.user_id, d.points_delta) for d in changes]
+    assert room_scores == {d.user_id: encode(d.points, d.last_scored_at) for d in changes if not d.removed}
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))

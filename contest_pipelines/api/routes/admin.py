@@ -4,11 +4,13 @@ import uuid
 from typing import Literal
 
 import sqlalchemy as sa
-from fastapi import APIRouter, HTTPException, status
+from fastapi import APIRouter, HTTPException, Request, status
+from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 
 from contest_pipelines import scoreboards
 from contest_pipelines.api.deps import AdminOnly, DbEngine, RedisDep
+from contest_pipelines.api.routes.scoreboards import forget_pages
 from contest_pipelines.db import sync_queue
 from contest_pipelines.db.settlement import ledger_mismatches
 from contest_pipelines.db.tables import players
@@ -78,10 +80,13 @@ def room_settlements(room_id: str, engine: DbEngine) -> dict:
 
 
 @router.post("/scoreboards/{scope}/{scope_id}/rebuild", status_code=status.HTTP_202_ACCEPTED)
-def rebuild_scoreboard(scope: Literal["room", "tournament", "league"], scope_id: str, engine: DbEngine, client: RedisDep) -> dict:
-    """Rebuild a board's Redis projection from PostgreSQL (atomic swap)."""
+async def rebuild_scoreboard(
+    request: Request, scope: Literal["room", "tournament", "league"], scope_id: str, engine: DbEngine, client: RedisDep,
+) -> dict:
+    """Rebuild a board's Redis projection from PostgreSQL (atomic swap); this process's cached pages go."""
     try:
-        size = scoreboards.rebuild(client, engine, scope, scope_id)
+        size = await run_in_threadpool(scoreboards.rebuild, client, engine, scope, scope_id)
+        forget_pages(request)
     except scoreboards.BoardNotFound as exc:
         raise HTTPException(status.HTTP_404_NOT_FOUND, str(exc)) from exc
     if size is None:

@@ -1,14 +1,25 @@
-"""Scoreboards: GET /api/rooms/{roomId}/scoreboard and GET /api/scoreboards/{scope}/{scopeId}."""
+"""Scoreboards: GET /api/rooms/{roomId}/scoreboard and GET /api/scoreboards/{scope}/{scopeId}.
 
+Pages are rendered once and shared: for BOARD_CACHE_SECONDS (1 s) every request for the same page
+in this API process gets the same bytes, and concurrent misses of one page wait for one render
+(async-lru coalesces them), so a popular board costs one Redis read per second per process, not one
+per request. A page is at most that much older than the board; an admin rebuild answers from the
+source, and players learn of a settlement from its event, not by polling faster.
+"""
+
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, HTTPException, Query, status
+from async_lru import alru_cache
+from fastapi import APIRouter, HTTPException, Query, Request, Response, status
+from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel
 
 from contest_pipelines import scoreboards
-from contest_pipelines.api.deps import DbEngine, RedisDep
+from contest_pipelines.api.deps import db_engine, redis_client
 from contest_pipelines.api.schemas import ErrorBody
+from contest_pipelines.settings import Settings
 
 router = APIRouter(prefix="/api", tags=["scoreboards"])
 
@@ -51,21 +62,49 @@ def _page(engine, r, scope: str, scope_id: str, limit: int, offset: int, around:
     )
 
 
+PageRenderer = Callable[[str, str, int, int, str | None, bool], Awaitable[bytes]]
+
+
+def page_renderer(settings: Settings) -> PageRenderer:
+    """The page function of one app: cached for `board_cache_seconds` when that is above 0."""
+
+    async def render(scope: str, scope_id: str, limit: int, offset: int, around: str | None, by_team: bool) -> bytes:
+        def build() -> bytes:
+            page = _page(db_engine(settings), redis_client(settings), scope, scope_id, limit, offset, around, by_team)
+            return page.model_dump_json().encode()
+
+        return await run_in_threadpool(build)
+
+    if settings.board_cache_seconds <= 0:
+        return render
+    return alru_cache(maxsize=settings.board_cache_pages, ttl=settings.board_cache_seconds)(render)
+
+
+def forget_pages(request: Request) -> None:
+    """Drop this process's cached pages (after an admin rebuild, say)."""
+    if hasattr(request.app.state.board_pages, "cache_clear"):
+        request.app.state.board_pages.cache_clear()
+
+
+async def _respond(request: Request, *key) -> Response:
+    body = await request.app.state.board_pages(*key)
+    return Response(body, media_type="application/json")
+
+
 @router.get("/rooms/{room_id}/scoreboard", response_model=BoardPage, responses={404: {"model": ErrorBody}})
-def room_scoreboard(
-    room_id: str, engine: DbEngine, r: RedisDep, limit: Limit = 100, offset: Offset = 0, around: Around = None,
+async def room_scoreboard(
+    request: Request, room_id: str, limit: Limit = 100, offset: Offset = 0, around: Around = None,
     by: Annotated[Literal["player", "team"], Query(description="rank players, or teams (sum of members)")] = "player",
-) -> BoardPage:
+) -> Response:
     """The live board of a room: every member (or team), ranked ordinally (1, 2, 3, 4)."""
     if by == "team" and around is not None:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "around is for player boards")
-    return _page(engine, r, "room", room_id, limit, offset, around, by_team=by == "team")
+    return await _respond(request, "room", room_id, limit, offset, around, by == "team")
 
 
 @router.get("/scoreboards/{scope}/{scope_id}", response_model=BoardPage, responses={404: {"model": ErrorBody}})
-def scope_scoreboard(
-    scope: Literal["tournament", "league"], scope_id: str, engine: DbEngine, r: RedisDep,
-    limit: Limit = 100, offset: Offset = 0, around: Around = None,
-) -> BoardPage:
+async def scope_scoreboard(
+    request: Request, scope: Literal["tournament", "league"], scope_id: str, limit: Limit = 100, offset: Offset = 0, around: Around = None,
+) -> Response:
     """Tournament (competition ranks 1, 2, 2, 4) or league (dense ranks 1, 2, 2, 3) standings."""
-    return _page(engine, r, scope, scope_id, limit, offset, around)
+    return await _respond(request, scope, scope_id, limit, offset, around, False)

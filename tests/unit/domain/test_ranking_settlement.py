@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from contest_pipelines.domain.ranking import Row, decode, encode, rank_rows, sort_key
+from contest_pipelines.domain.ranking import Row, decode, encode, encode_seconds, rank_rows, sort_key
 from contest_pipelines.domain.scoring import MemberResult
 from contest_pipelines.domain.settlement import ZERO, deltas, result_hash
 
@@ -72,3 +72,18 @@ def test_hash_ignores_order_and_sees_every_change(res):
         user = next(iter(res))
         bumped = {**res, user: MemberResult(res[user].points + 1, res[user].last_scored_at)}
         assert result_hash(bumped) != result_hash(res)
+
+
+@given(st.integers(-(2**20), 2**20), st.one_of(st.none(), st.datetimes(min_value=datetime(2020, 1, 1), max_value=datetime(2088, 1, 1), timezones=st.just(UTC))))
+def test_encoding_unix_seconds_equals_encoding_the_time(points, when):
+    """Bulk paths read times as Unix seconds from SQL (floor of the epoch) and must score alike."""
+    import math
+
+    assert encode_seconds(points, None if when is None else math.floor(when.timestamp())) == encode(points, when)
+
+
+def test_out_of_range_scores_are_refused():
+    with pytest.raises(ValueError, match="outside the board's range"):
+        encode_seconds(1, 0)
+    with pytest.raises(ValueError, match="do not fit"):
+        encode(2**21, None)
