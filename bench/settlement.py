@@ -277,6 +277,13 @@ class Bench:
             outcome = settle_room(self.engine, rid)
             put(f"setup_settle_{rid}_db_ms", f"settle {rid} (not measured; standings rows {'created' if rid == prior[0] else 'updated'})",
                 outcome.db_ms, "ms", outcome.status)  # fmt: skip
+        with self.engine.begin() as conn:
+            # Settlement writes no row for a member who never scored; "existing standings" here means
+            # every member has one, so the floor's UPDATE and the settlement's upserts meet 50k rows.
+            conn.execute(sa.text(
+                "INSERT INTO standings (scope, scope_id, user_id, points) SELECT s.scope, s.id, p.user_id, 0 FROM players p"
+                " CROSS JOIN (VALUES ('tournament', :t), ('league', :l)) AS s(scope, id) ON CONFLICT DO NOTHING"
+            ), {"t": TOURNAMENT, "l": LEAGUE})  # fmt: skip
         with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             conn.execute(sa.text("VACUUM ANALYZE"))
             counts = conn.execute(sa.text(

@@ -30,7 +30,7 @@ from contest_pipelines.db.tables import (
 )
 from contest_pipelines.domain.scoring import Guess, MemberResult, Solve, contest_results, prediction_points_sql, prediction_results
 from contest_pipelines.domain.ranking import encode_seconds
-from contest_pipelines.scoreboards import bump_versions
+from contest_pipelines.scoreboards import SECONDS_SQL, bump_versions
 
 ledger = settlement_ledger
 
@@ -200,7 +200,7 @@ def _stage(conn: sa.Connection, room_id: str) -> tuple[dict[str, int], dict[str,
         " ORDER BY user_id"  # index-ordered writes below: room_results and standings are keyed by user
     ), {"room_id": room_id})
     conn.execute(sa.text("ANALYZE settle_stage"))
-    rows = conn.execute(sa.text(f"SELECT user_id, delta, removed, points, {SECONDS.format('last_scored_at')} FROM settle_stage")).all()
+    rows = conn.execute(sa.text(f"SELECT user_id, delta, removed, points, {SECONDS_SQL.format('last_scored_at')} FROM settle_stage")).all()
     return {user: delta for user, delta, *_ in rows}, {user: encode_seconds(points, at) for user, _, removed, points, at in rows if not removed}
 
 
@@ -217,8 +217,6 @@ def _apply_room_results(conn: sa.Connection, room_id: str, version: int) -> None
     ), params)
 
 
-# A time as whole Unix seconds: bulk paths skip building datetimes (see ranking.encode_seconds).
-SECONDS = "floor(extract(epoch FROM {}))::bigint"
 # Rooms whose results make up a standings scope.
 SCOPE_ROOMS = {
     "tournament": "SELECT room_id FROM rooms WHERE tournament_id = :scope_id",
@@ -236,7 +234,7 @@ def _apply_standings(conn: sa.Connection, scope: str, scope_id: str) -> dict[str
         " SELECT :scope, :scope_id, user_id, delta, CASE WHEN points > 0 THEN last_scored_at END FROM settle_stage"
         " ON CONFLICT (scope, scope_id, user_id) DO UPDATE SET points = standings.points + excluded.points,"
         "  last_scored_at = GREATEST(standings.last_scored_at, excluded.last_scored_at)"
-        f" RETURNING user_id, points, {SECONDS.format('standings.last_scored_at')}"
+        f" RETURNING user_id, points, {SECONDS_SQL.format('standings.last_scored_at')}"
     ), params).all()
     recomputed = conn.execute(sa.text(
         "UPDATE standings s SET last_scored_at = agg.latest FROM ("
@@ -246,7 +244,7 @@ def _apply_standings(conn: sa.Connection, scope: str, scope_id: str) -> dict[str
         "  WHERE st.recompute GROUP BY st.user_id) agg"
         " WHERE s.scope = :scope AND s.scope_id = :scope_id AND s.user_id = agg.user_id"
         "   AND s.last_scored_at IS DISTINCT FROM agg.latest"
-        f" RETURNING s.user_id, s.points, {SECONDS.format('s.last_scored_at')}"
+        f" RETURNING s.user_id, s.points, {SECONDS_SQL.format('s.last_scored_at')}"
     ), params).all()
     return {user: encode_seconds(points, at) for user, points, at in (*upserted, *recomputed)}
 
