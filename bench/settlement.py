@@ -15,9 +15,10 @@ standings already hold every member (3 earlier prediction rooms of the same memb
    standings, one pipeline of 10k-member ZADD chunks into a scratch key (pre-filled, so members are updated as in
    a projection). Rolled back, so the standings stay true; its COMMIT is therefore not in the floor.
 4. `scoreboards.rebuild` of the tournament board (5 runs) and the top-100 read through the HTTP API (uvicorn, one
-   worker): sequential (500 requests) and 200 concurrent clients for ~10 s, once with httpx.AsyncClient and once
-   with a minimal asyncio-streams HTTP/1.1 client as a cross-check of the load generator (httpx's pool saturates a
-   core at this concurrency), with the CPU each side used (+ `wrk` when installed).
+   worker), with the page cache off (BOARD_CACHE_SECONDS=0, the baseline) and then as configured by default:
+   sequential (500 requests), then 200 and 10 concurrent clients for ~10 s each from a minimal asyncio-streams
+   HTTP/1.1 client (httpx's own pool saturates a core at this concurrency), with the CPU each side used (+ `wrk`
+   when installed).
 5. if settlement is far from the floor: one more settlement with auto_explain (EXPLAIN ANALYZE of every statement,
    sent to the client as NOTICEs) and the plans of the statements that dominate.
 
@@ -82,6 +83,7 @@ ROW_BY_ROW_LIMIT_S = 180.0  # a full-size row-by-row run longer than this: measu
 SCALED_MEMBERS = 10_000
 FLOOR_RUNS, REBUILD_RUNS = 5, 5
 HTTP_CONCURRENCY, HTTP_SECONDS, HTTP_WARMUP_SECONDS, HTTP_SEQUENTIAL = 200, 10.0, 2.0, 500
+HTTP_LOW_CONCURRENCY = 10  # where one worker can meet a 10 ms p99, for comparison
 PHASES = ("settle", "baseline", "floor", "rebuild", "http")
 SCORES = [(2, 1), (1, 1), (0, 2), (3, 1), (1, 0), (2, 2), (0, 1), (2, 0)]
 FIG: dict[str, object] = {}  # every figure, printed as one JSON line at the end
@@ -304,12 +306,15 @@ class Bench:
             rid = f"bench-{i:02d}"
             load_s = self.load_rooms([rid], self.users)
             self.build_boards(rid)
+            background = self.background()
             self.timer.run()
             t0 = time.perf_counter()
             settled = settle_and_project(self.engine, self.r, rid)
             total = (time.perf_counter() - t0) * 1000
             per_statement = self.timer.stop()
             o = settled.outcome
+            top = ", ".join(f"{name[:28]} {ms:.0f}" for name, ms in sorted(per_statement.items(), key=lambda x: -x[1])[:3])
+            print(f"      background at start: {background or 'none'}; slowest: {top}")
             totals.append(total), dbs.append(o.db_ms), rediss.append(settled.redis_ms), others.append(total - o.db_ms - settled.redis_ms)
             for name, ms in per_statement.items():
                 statements[name].append(ms)
@@ -348,6 +353,15 @@ class Bench:
             print(f"    {ms:8.1f} ms  {name}")
         FIG["settle_statements_p50_ms"] = {k: round(ms, 1) for ms, k in breakdown}
         put("boards_match_after_settle", "Redis boards == PostgreSQL (order, scores, version)", self.check_boards("after settlement"))
+
+    def background(self) -> str:
+        """What else the server is doing (autovacuum after the room's load, say): timings are not taken in a lab."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(sa.text(
+                "SELECT backend_type, left(query, 60) FROM pg_stat_activity"
+                " WHERE pid <> pg_backend_pid() AND state = 'active' AND backend_type IN ('autovacuum worker', 'client backend')"
+            )).all()  # fmt: skip
+        return "; ".join(f"{kind}: {query}" for kind, query in rows)
 
     # ------------------------------------------------------------------ 2. baseline: row by row
 
@@ -505,9 +519,9 @@ class Bench:
         put("rebuild_p50_ms", "rebuild p50", pct(times, 50), "ms")
         put("rebuild_max_ms", "rebuild max", max(times), "ms")
 
-    def start_api(self) -> tuple[subprocess.Popen, str]:
+    def start_api(self, extra_env: dict[str, str]) -> tuple[subprocess.Popen, str]:
         port = free_port()
-        env = {**os.environ, "DATABASE_URL": self.url, "REDIS_URL": self.redis_url, "API_JWT_SECRET": SECRET}
+        env = {**os.environ, "DATABASE_URL": self.url, "REDIS_URL": self.redis_url, "API_JWT_SECRET": SECRET, **extra_env}
         log = self.tmp / "api.log"
         args = [sys.executable, "-m", "uvicorn", "contest_pipelines.api.main:app", "--port", str(port), "--workers", "1"]
         with open(log, "wb") as out:
@@ -525,32 +539,8 @@ class Bench:
                 raise RuntimeError(f"API not ready: {log.read_text()[-2000:]}")
             time.sleep(0.2)
 
-    async def hammer(self, url: str, concurrency: int, seconds: float) -> tuple[list[float], Counter, float]:
-        """`concurrency` clients sharing one httpx.AsyncClient (max_connections=concurrency), each looping GETs."""
-        latencies: list[float] = []
-        codes: Counter = Counter()
-        limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-        async with httpx.AsyncClient(limits=limits, timeout=60) as client:
-            deadline = time.perf_counter() + seconds
-
-            async def worker() -> None:
-                while time.perf_counter() < deadline:
-                    t0 = time.perf_counter()
-                    try:
-                        resp = await client.get(url)
-                        codes[resp.status_code] += 1
-                    except httpx.HTTPError as exc:
-                        codes[type(exc).__name__] += 1
-                        continue
-                    latencies.append((time.perf_counter() - t0) * 1000)
-
-            started = time.perf_counter()
-            await asyncio.gather(*(worker() for _ in range(concurrency)))
-            elapsed = time.perf_counter() - started
-        return latencies, codes, elapsed
-
     async def raw_hammer(self, url: str, concurrency: int, seconds: float) -> tuple[list[float], Counter, float]:
-        """The same load from a minimal HTTP/1.1 keep-alive client on asyncio streams, one connection per client:
+        """`concurrency` clients looping GETs, each on its own HTTP/1.1 keep-alive connection (asyncio streams):
         httpx's connection pool costs a whole CPU at this concurrency (encode/httpx#3215)."""
         parts = urlsplit(url)
         request = f"GET {parts.path}?{parts.query} HTTP/1.1\r\nHost: {parts.netloc}\r\n\r\n".encode()
@@ -586,14 +576,13 @@ class Bench:
         await asyncio.gather(*(worker() for _ in range(concurrency)))
         return latencies, codes, time.perf_counter() - started
 
-    def load_run(self, key: str, name: str, hammer, url: str, server_pid: int) -> None:
-        """Warm-up (not counted), then HTTP_SECONDS of `hammer` at HTTP_CONCURRENCY; prints and records figures."""
-        asyncio.run(hammer(url, HTTP_CONCURRENCY, HTTP_WARMUP_SECONDS))
+    def load_run(self, key: str, name: str, hammer, url: str, server_pid: int, c: int) -> None:
+        """Warm-up (not counted), then HTTP_SECONDS of `hammer` at concurrency `c`; prints and records figures."""
+        asyncio.run(hammer(url, c, HTTP_WARMUP_SECONDS))
         server0, client0 = process_cpu(server_pid), own_cpu()
-        latencies, codes, elapsed = asyncio.run(hammer(url, HTTP_CONCURRENCY, HTTP_SECONDS))
+        latencies, codes, elapsed = asyncio.run(hammer(url, c, HTTP_SECONDS))
         server1, client1 = process_cpu(server_pid), own_cpu()
         rps = len(latencies) / elapsed
-        c = HTTP_CONCURRENCY
         print(f"  {name}:")
         put(f"{key}_status", f"  responses by status ({elapsed:.1f} s)", dict(codes))
         put(f"{key}_rps", "  requests/s", rps, "/s")
@@ -608,11 +597,17 @@ class Bench:
 
     def phase_http(self) -> None:
         print(f"\n4b. GET /api/scoreboards/tournament/{TOURNAMENT}?limit=100 through the API "
-              "(uvicorn, --workers 1, same machine as the load generator)")  # fmt: skip
-        proc, base = self.start_api()
+              "(uvicorn, --workers 1, same machine as the load generator), first with the page cache off "
+              "(BOARD_CACHE_SECONDS=0: every request reads the board version and the page), then as configured by default")  # fmt: skip
+        for key, cache in (("http_uncached", "0"), ("http", None)):
+            self.http_round(key, cache)
+
+    def http_round(self, key: str, cache_seconds: str | None) -> None:
+        print(f"\n  -- BOARD_CACHE_SECONDS={cache_seconds or 'default (1)'}")
+        proc, base = self.start_api({} if cache_seconds is None else {"BOARD_CACHE_SECONDS": cache_seconds})
         url = f"{base}/api/scoreboards/tournament/{TOURNAMENT}?limit=100"
         body = httpx.get(url, timeout=30).json()
-        put("http_page_check", "page: source, rows, total", {"source": body["source"], "rows": len(body["rows"]), "total": body["total"]},
+        put(f"{key}_page_check", "page: source, rows, total", {"source": body["source"], "rows": len(body["rows"]), "total": body["total"]},
             note="expected redis, 100, the board size")  # fmt: skip
         seq = []
         with httpx.Client(timeout=30) as client:
@@ -621,21 +616,19 @@ class Bench:
                 client.get(url).raise_for_status()
                 seq.append((time.perf_counter() - t0) * 1000)
         for q in (50, 95, 99):
-            put(f"http_seq_p{q}_ms", f"concurrency 1 ({HTTP_SEQUENTIAL} sequential requests) p{q}", pct(seq, q), "ms")
-        put("http_seq_rps", "concurrency 1 requests/s", 1000 * len(seq) / sum(seq), "/s")
-        self.load_run("http_c200", f"concurrency {HTTP_CONCURRENCY}, httpx.AsyncClient (max_connections={HTTP_CONCURRENCY})",
-                      self.hammer, url, proc.pid)  # fmt: skip
-        self.load_run("http_c200_raw", f"concurrency {HTTP_CONCURRENCY}, minimal asyncio-streams client (cross-check of the load generator)",
-                      self.raw_hammer, url, proc.pid)  # fmt: skip
+            put(f"{key}_seq_p{q}_ms", f"concurrency 1 ({HTTP_SEQUENTIAL} sequential requests) p{q}", pct(seq, q), "ms")
+        put(f"{key}_seq_rps", "concurrency 1 requests/s", 1000 * len(seq) / sum(seq), "/s")
+        for c in (HTTP_CONCURRENCY, HTTP_LOW_CONCURRENCY):
+            self.load_run(f"{key}_c{c}_raw", f"concurrency {c}, minimal asyncio-streams client", self.raw_hammer, url, proc.pid, c)
         wrk = shutil.which("wrk")
         if wrk:
-            out = subprocess.run([wrk, "-t2", "-c200", "-d10s", "--latency", url], capture_output=True, text=True, timeout=60).stdout
-            print("  wrk -t2 -c200 -d10s --latency:")
+            out = subprocess.run([wrk, "-t1", f"-c{HTTP_CONCURRENCY}", "-d10s", "--latency", url], capture_output=True, text=True, timeout=60).stdout
+            print(f"  wrk -t1 -c{HTTP_CONCURRENCY} -d10s --latency (one load thread: the other core is the server's):")
             for line in out.splitlines():
                 print(f"    {line}")
-            FIG["wrk"] = out
+            FIG[f"{key}_wrk"] = out
         else:
-            put("wrk", "wrk", None, note="not installed (`which wrk` empty): skipped")
+            put(f"{key}_wrk", "wrk", None, note="not installed (`which wrk` empty): skipped")
         stop_process(proc)
 
     # ------------------------------------------------------------------ 5. explain

@@ -24,6 +24,7 @@ def create_app() -> FastAPI:
     for module in (sync, events, scoreboards, health, admin):
         app.include_router(module.router)
     app.state.board_pages = scoreboards.page_renderer(get_settings())
+    app.state.board_cache_control = scoreboards.cache_control(get_settings())
 
     @app.exception_handler(SyncRequestRejected)
     async def _rejected(_: Request, exc: SyncRequestRejected) -> JSONResponse:

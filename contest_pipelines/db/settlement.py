@@ -28,8 +28,8 @@ from contest_pipelines.db.tables import (
     settlement_ledger,
     tournaments,
 )
-from contest_pipelines.domain.scoring import Guess, MemberResult, Solve, contest_results, prediction_points_sql, prediction_results
 from contest_pipelines.domain.ranking import encode_seconds
+from contest_pipelines.domain.scoring import Guess, MemberResult, Solve, contest_results, prediction_points_sql, prediction_results
 from contest_pipelines.scoreboards import SECONDS_SQL, bump_versions
 
 ledger = settlement_ledger
@@ -105,10 +105,10 @@ PREDICTION_RESULT_SQL = f"""
           WHERE m.room_id = :room_id) scored"""
 # sha256 over the same canonical text as domain.settlement.result_hash: equal results, equal hash.
 # `COLLATE "C"` sorts user ids by UTF-8 bytes, which is Python's code point order.
-RESULT_SUMMARY_SQL = """
+RESULT_SUMMARY_SQL = f"""
     SELECT count(*) AS members, COALESCE(sum(points), 0) AS points_total,
            encode(sha256(convert_to(COALESCE(string_agg(
-               user_id || chr(31) || points || chr(31) || COALESCE(extract(epoch FROM last_scored_at)::bigint::text, '') || chr(30),
+               user_id || chr(31) || points || chr(31) || COALESCE({SECONDS_SQL.format('last_scored_at')}::text, '') || chr(30),
                '' ORDER BY user_id COLLATE "C"), ''), 'UTF8')), 'hex') AS result_hash
     FROM settle_current"""
 

@@ -81,7 +81,9 @@ def app_with_cache(monkeypatch, seconds: str):
 
 def test_a_page_is_rendered_once_per_cache_period_and_a_rebuild_forgets_it(client, monkeypatch, db, redis_client):
     with TestClient(app_with_cache(monkeypatch, "60")) as cached:  # one event loop for every request
-        before = cached.get("/api/scoreboards/tournament/t1").content
+        first = cached.get("/api/scoreboards/tournament/t1")
+        before = first.content
+        assert first.headers["cache-control"] == "public, max-age=60"
         set_match_result(db, "p1", 1, 0)  # a correction: bob now leads
         settle_and_project(db, redis_client, "p1")
         assert cached.get("/api/scoreboards/tournament/t1").content == before  # still the cached page
@@ -93,7 +95,7 @@ def test_a_page_is_rendered_once_per_cache_period_and_a_rebuild_forgets_it(clien
 
 def test_without_the_cache_every_request_reads_the_board(client, monkeypatch, db, redis_client):
     with TestClient(app_with_cache(monkeypatch, "0")) as uncached:
-        uncached.get("/api/scoreboards/tournament/t1")
+        assert uncached.get("/api/scoreboards/tournament/t1").headers["cache-control"] == "no-cache"
         set_match_result(db, "p1", 1, 0)
         settle_and_project(db, redis_client, "p1")
         assert uncached.get("/api/scoreboards/tournament/t1").json()["rows"][0]["userId"] == "bob"

@@ -88,7 +88,13 @@ def forget_pages(request: Request) -> None:
 
 async def _respond(request: Request, *key) -> Response:
     body = await request.app.state.board_pages(*key)
-    return Response(body, media_type="application/json")
+    return Response(body, media_type="application/json", headers={"Cache-Control": request.app.state.board_cache_control})
+
+
+def cache_control(settings: Settings) -> str:
+    """A reverse proxy or CDN in front may share a page for as long as one API process does."""
+    max_age = int(settings.board_cache_seconds)
+    return f"public, max-age={max_age}" if max_age else "no-cache"
 
 
 @router.get("/rooms/{room_id}/scoreboard", response_model=BoardPage, responses={404: {"model": ErrorBody}})
