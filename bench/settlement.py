@@ -61,7 +61,7 @@ import sqlalchemy as sa  # noqa: E402
 from sqlalchemy import event  # noqa: E402
 
 from contest_pipelines import scoreboards  # noqa: E402
-from contest_pipelines.db.engine import get_engine  # noqa: E402
+from contest_pipelines.db.engine import get_engine, hash_joins  # noqa: E402
 from contest_pipelines.db.loader import Fixture, load_fixture  # noqa: E402
 from contest_pipelines.db.migrate import upgrade  # noqa: E402
 from contest_pipelines.db.settlement import ledger_mismatches, room_result, settle_room  # noqa: E402
@@ -383,10 +383,11 @@ class Bench:
         with self.engine.begin() as conn:
             conn.execute(sa.select(rooms.c.room_id).where(rooms.c.room_id == room_id).with_for_update()).one()
             final = conn.execute(sa.select(match_results).where(match_results.c.room_id == room_id)).one()
-            members = conn.execute(sa.text(
-                "SELECT m.user_id, g.home, g.away, g.guessed_at FROM room_members m"
-                " LEFT JOIN guesses g ON g.room_id = m.room_id AND g.user_id = m.user_id WHERE m.room_id = :r"
-            ), {"r": room_id}).all()  # fmt: skip
+            with hash_joins(conn):  # the plan settle_room gets: a fresh room's statistics would pick a quadratic one
+                members = conn.execute(sa.text(
+                    "SELECT m.user_id, g.home, g.away, g.guessed_at FROM room_members m"
+                    " LEFT JOIN guesses g ON g.room_id = m.room_id AND g.user_id = m.user_id WHERE m.room_id = :r"
+                ), {"r": room_id}).all()  # fmt: skip
             for user, home, away, at in members:
                 points = 0 if home is None else prediction_points(home, away, final.home_score, final.away_score)
                 last = whole_seconds(at) if points > 0 else None
@@ -708,6 +709,7 @@ def main() -> int:
     parser.add_argument("--explain", choices=("auto", "always", "never"), default="auto",
                         help="auto: when settlement p50 > 2x the floor p50")  # fmt: skip
     args = parser.parse_args()
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # a kill still drops the database and frees the Redis db
     started = time.time()
     try:
         with ExitStack() as stack:
