@@ -1,12 +1,14 @@
 """Benchmark of room settlement (PostgreSQL transaction + Redis projection) and of the scoreboard read path.
 
 On a fresh database (dropped at the end) and a flushed Redis db 13 it builds one league and one tournament whose
-standings already hold every member (3 earlier prediction rooms of the same members, settled), then measures:
+standings already hold every member (3 earlier prediction rooms of the same members, settled, plus a 0-point row for
+members who never scored), then measures. On a server with autovacuum off (this machine's) it VACUUMs standings and
+room_results between timed runs, untimed, as autovacuum would.
 
 1. settlement: `--runs` times, a FRESH prediction room of `--members` members (random guesses, loaded with the
    loader, match result set, its room/tournament/league boards built in Redis beforehand; none of that is timed),
    then `settle_and_project` for it: wall time, `outcome.db_ms` and `redis_ms`; p50/p95/p99/max. Per-statement
-   times of the transaction come from SQLAlchemy cursor events (COPY runs on the raw driver and is not seen).
+   times of the transaction come from SQLAlchemy cursor events, with what else the server was running at the start.
 2. baseline (a), same run, same engine: the same work row by row (per member in ONE transaction: scoring through
    `prediction_points`; for each member who scored, an upsert of room_results, an upsert of the tournament and of
    the league standing; then the ledger row; after commit one ZADD per changed member per board, no pipeline). If a 50k run takes more than ~3 min
@@ -227,6 +229,11 @@ class Bench:
             version = conn.execute(sa.text("SHOW server_version")).scalar_one()
             conf = {k: conn.execute(sa.text(f"SHOW {k}")).scalar_one() for k in ("shared_buffers", "work_mem", "synchronous_commit")}
         print(f"PostgreSQL {version} {conf}, Redis {self.r.info('server')['redis_version']}, {os.cpu_count()} CPUs")
+        with self.engine.connect() as conn:
+            self.autovacuum_off = conn.execute(sa.text("SHOW autovacuum")).scalar_one() == "off"
+        if self.autovacuum_off:
+            print("  the server runs with autovacuum = off: the bench VACUUMs standings and room_results between timed runs")
+        FIG["autovacuum_off"] = self.autovacuum_off
         FIG.update(members=self.n, runs=args.runs, postgres=version, cpus=os.cpu_count())
 
     # ------------------------------------------------------------------ data
@@ -292,7 +299,7 @@ class Bench:
                 "SELECT scope, count(*) FROM standings WHERE scope_id IN (:t, :l) GROUP BY scope ORDER BY scope"
             ), {"t": TOURNAMENT, "l": LEAGUE}).all()  # fmt: skip
         put("setup_standings_rows", "standings rows (league, tournament)", {s: c for s, c in counts})
-        print("  (VACUUM ANALYZE once after setup; afterwards only autovacuum, as in production)")
+        print("  (VACUUM ANALYZE once after setup; afterwards autovacuum, or its stand-in between runs)")
 
     # ------------------------------------------------------------------ 1. settlement
 
@@ -334,6 +341,7 @@ class Bench:
                 bad.append(f"{settled.projected} of 3 boards projected")
             bad += mismatches
             problems += [f"{rid}: {b}" for b in bad]
+            self.autovacuum()
             print(f"  run {i + 1:2}/{runs} {rid}: total {total:7.1f} ms = db {o.db_ms:7.1f} + redis {settled.redis_ms:6.1f} "
                   f"+ ledger insert/commit {total - o.db_ms - settled.redis_ms:5.1f}; {o.status}, {o.members} members, "
                   f"{settled.projected} boards projected (load {load_s:.1f} s){' !! ' + '; '.join(bad) if bad else ''}", flush=True)  # fmt: skip
@@ -353,6 +361,16 @@ class Bench:
             print(f"    {ms:8.1f} ms  {name}")
         FIG["settle_statements_p50_ms"] = {k: round(ms, 1) for ms, k in breakdown}
         put("boards_match_after_settle", "Redis boards == PostgreSQL (order, scores, version)", self.check_boards("after settlement"))
+
+    def autovacuum(self) -> None:
+        """Where the server runs without autovacuum (this machine's has `autovacuum = off`), do its
+        work between runs, untimed: VACUUM the tables a settlement rewrites, as autovacuum would after
+        a settlement left 20k+ dead rows. Without it every run inherits the previous runs' dead rows
+        and bloated indexes (seen: the later half of the runs up to twice as slow)."""
+        if not self.autovacuum_off:
+            return
+        with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(sa.text("VACUUM standings, room_results"))
 
     def background(self) -> str:
         """What else the server is doing (autovacuum after the room's load, say): timings are not taken in a lab."""
@@ -424,6 +442,7 @@ class Bench:
             if k == runs and not (full and scaled):
                 break  # one extra run only when the first full-size run sent the others to SCALED_MEMBERS
             rid = f"rowwise-{k:02d}"
+            self.autovacuum()
             self.load_rooms([rid], self.users[:size])
             self.build_boards(rid)
             db_ms, redis_ms, members = self.row_by_row(rid)
@@ -463,6 +482,7 @@ class Bench:
         self.r.zadd(scratch, {u: encode(0, None) for u, *_ in rows})  # members exist: the timed ZADD updates them
         copies, updates, zadds, totals = [], [], [], []
         for _ in range(FLOOR_RUNS):
+            self.autovacuum()  # the rolled-back UPDATE left 50k dead rows
             with self.engine.connect() as conn:
                 tx = conn.begin()
                 t0 = time.perf_counter()
