@@ -90,6 +90,19 @@ class _Submission(BaseModel):
         )
 
 
+def breaker_storage(client: redis.Redis) -> pybreaker.CircuitRedisStorage:
+    """The circuit's state, shared by every process through Redis (a client with decode_responses=False)."""
+    return pybreaker.CircuitRedisStorage(pybreaker.STATE_CLOSED, client, namespace=BREAKER_NAMESPACE)
+
+
+def circuit_open_until(storage: pybreaker.CircuitRedisStorage, circuit_seconds: int) -> datetime | None:
+    """When the shared circuit closes again, or None if it is closed (or ready for a trial call)."""
+    if storage.state != pybreaker.STATE_OPEN or storage.opened_at is None:
+        return None
+    until = storage.opened_at + timedelta(seconds=circuit_seconds)
+    return until if until > datetime.now(UTC) else None
+
+
 class CodeforcesClient:
     """Paced, circuit-protected calls to the Codeforces API; counts the calls it makes."""
 
@@ -108,9 +121,7 @@ class CodeforcesClient:
         self._redis = redis.Redis.from_url(redis_url, decode_responses=False)
         self._min_interval_ms = int(min_interval_seconds * 1000)
         self.circuit_seconds = circuit_seconds
-        self._breaker_storage = pybreaker.CircuitRedisStorage(
-            pybreaker.STATE_CLOSED, self._redis, namespace=BREAKER_NAMESPACE
-        )
+        self._breaker_storage = breaker_storage(self._redis)
         self._breaker = pybreaker.CircuitBreaker(
             fail_max=1,
             reset_timeout=circuit_seconds,
@@ -136,12 +147,7 @@ class CodeforcesClient:
             raise CodeforcesUnavailable("user.status returned submissions that do not parse") from exc
 
     def circuit_open_until(self) -> datetime | None:
-        """When the shared circuit closes again, or None if it is closed (or ready for a trial call)."""
-        storage = self._breaker_storage
-        if storage.state != pybreaker.STATE_OPEN or storage.opened_at is None:
-            return None
-        until = storage.opened_at + timedelta(seconds=self.circuit_seconds)
-        return until if until > datetime.now(UTC) else None
+        return circuit_open_until(self._breaker_storage, self.circuit_seconds)
 
     def _call(self, method: str, params: dict) -> object:
         try:

@@ -3,8 +3,9 @@
 from datetime import datetime
 
 import dagster as dg
+import redis
 
-from contest_pipelines.clients.codeforces import CodeforcesClient
+from contest_pipelines.clients.codeforces import CodeforcesClient, breaker_storage, circuit_open_until
 from contest_pipelines.settings import REAL_CODEFORCES_API_URL
 
 
@@ -27,8 +28,9 @@ class CodeforcesResource(dg.ConfigurableResource):
         )
 
     def circuit_open_until(self) -> datetime | None:
-        client = self.client()
+        """Reads only the circuit's Redis state: a sensor tick asks this every 2 s and needs no HTTP client."""
+        client = redis.Redis.from_url(self.redis_url, decode_responses=False)
         try:
-            return client.circuit_open_until()
+            return circuit_open_until(breaker_storage(client), self.circuit_seconds)
         finally:
             client.close()

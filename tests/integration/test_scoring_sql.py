@@ -104,7 +104,7 @@ def test_contest_scoring_in_sql_equals_the_pure_rules(engine, members, solves, p
 
 def test_a_room_loaded_after_the_last_analyze_is_scored_without_nested_loops(db):
     """The statistics say a room loaded since the last ANALYZE has one member; a nested loop on that
-    estimate rescans the room per member (minutes at 50k). Settlement plans hash joins instead."""
+    estimate rescans the room per member (minutes at 50k). Settlement plans hash or merge joins instead."""
     from contest_pipelines.db.engine import hash_joins
     from tests.factories import load, prediction_fixture, set_match_result
 
@@ -119,4 +119,5 @@ def test_a_room_loaded_after_the_last_analyze_is_scored_without_nested_loops(db)
         room = conn.execute(sa.select(rooms).where(rooms.c.room_id == "fresh")).one()
         sql, params = settlement.room_result_sql(conn, room)
         plan = "\n".join(conn.execute(sa.text(f"EXPLAIN {sql}"), params).scalars())
-    assert "Hash" in plan and "Nested Loop" not in plan, plan
+    # PostgreSQL 15 picks a hash join here, 18 (the embedded one) a merge join: both are linear.
+    assert "Nested Loop" not in plan and ("Hash" in plan or "Merge" in plan), plan
