@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import os
 import random
 import sys
@@ -34,13 +33,13 @@ import uuid
 from collections import Counter, defaultdict
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import sqlalchemy as sa  # noqa: E402
 
+from bench._common import with_path, pct  # noqa: E402
 from contest_pipelines.clients.game_platform import GamePlatformClient  # noqa: E402
 from contest_pipelines.db.engine import get_engine  # noqa: E402
 from contest_pipelines.db.loader import Fixture, load_fixture  # noqa: E402
@@ -60,17 +59,6 @@ FLASH = "GET /scores/get_flash_ctf_progress"
 TIERS = ("active", "moderate", "inactive")
 NAIVE_BUDGET_S = 120.0
 FIG: dict[str, object] = {}
-
-
-def with_path(url: str, path: str) -> str:
-    p = urlsplit(url)
-    return urlunsplit((p.scheme, p.netloc, path, p.query, p.fragment))
-
-
-def pct(values: list[float], q: float) -> float | None:
-    """Nearest-rank percentile."""
-    s = sorted(values)
-    return s[max(0, math.ceil(q / 100 * len(s)) - 1)] if s else None
 
 
 def mins(td_seconds: float | None) -> str:

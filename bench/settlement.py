@@ -36,14 +36,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import math
 import os
 import random
 import re
 import resource
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -52,7 +50,7 @@ import uuid
 from collections import Counter, defaultdict
 from contextlib import ExitStack
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -62,6 +60,7 @@ import redis  # noqa: E402
 import sqlalchemy as sa  # noqa: E402
 from sqlalchemy import event  # noqa: E402
 
+from bench._common import with_path, pct, ratio, free_port, stop_process  # noqa: E402
 from contest_pipelines import scoreboards  # noqa: E402
 from contest_pipelines.db.engine import get_engine, hash_joins  # noqa: E402
 from contest_pipelines.db.loader import Fixture, load_fixture  # noqa: E402
@@ -91,21 +90,6 @@ SCORES = [(2, 1), (1, 1), (0, 2), (3, 1), (1, 0), (2, 2), (0, 1), (2, 0)]
 FIG: dict[str, object] = {}  # every figure, printed as one JSON line at the end
 
 
-def with_path(url: str, path: str) -> str:
-    p = urlsplit(url)
-    return urlunsplit((p.scheme, p.netloc, path, p.query, p.fragment))
-
-
-def pct(values: list[float], q: float) -> float | None:
-    """Nearest-rank percentile (with 12 values, p95 and p99 are both the max)."""
-    s = sorted(values)
-    return s[max(0, math.ceil(q / 100 * len(s)) - 1)] if s else None
-
-
-def ratio(a: float | None, b: float | None) -> float | None:
-    return a / b if a is not None and b else None
-
-
 def verdict(ok: bool, text: str) -> str:
     return f"target {text}: {'PASS' if ok else 'MISS'}"
 
@@ -126,23 +110,6 @@ def put(key: str, label: str, value: object, unit: str = "", note: str = "") -> 
     else:
         shown = json.dumps(value) if isinstance(value, (dict, list)) else str(value)
     print(f"  {label:<58} {shown:>14}   {note}", flush=True)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def stop_process(proc: subprocess.Popen) -> None:
-    """SIGTERM to the process group we started, SIGKILL after 30 s."""
-    if proc.poll() is None:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
 
 
 class StatementTimer:

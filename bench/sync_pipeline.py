@@ -21,12 +21,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import math
 import os
 import re
 import shutil
-import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -35,10 +32,9 @@ import threading
 import time
 import uuid
 from collections import Counter
-from contextlib import ExitStack, suppress
+from contextlib import ExitStack
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -47,6 +43,7 @@ import httpx  # noqa: E402
 import redis  # noqa: E402
 import sqlalchemy as sa  # noqa: E402
 
+from bench._common import with_path, pct, ratio, free_port, stop_process  # noqa: E402
 from contest_pipelines.api.auth import issue_token  # noqa: E402
 from contest_pipelines.db.engine import get_engine  # noqa: E402
 from contest_pipelines.db.loader import Fixture, load_fixture  # noqa: E402
@@ -64,21 +61,6 @@ SECRET = "bench-secret-" + uuid.uuid4().hex  # >= 32 chars
 REDIS_DB_LOCK = "contest_pipelines:test-db:14"  # how test sessions claim a Redis db (tests/conftest.py)
 TICK_LINE = re.compile(r"(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d [+-]\d{4}).{0,80}Checking for new runs for sensor: sync_request_sensor")
 FIG: dict[str, object] = {}  # every figure, printed as one JSON line at the end
-
-
-def with_path(url: str, path: str) -> str:
-    p = urlsplit(url)
-    return urlunsplit((p.scheme, p.netloc, path, p.query, p.fragment))
-
-
-def pct(values: list[float], q: float) -> float | None:
-    """Nearest-rank percentile (the p99 of 20 values is their max)."""
-    s = sorted(values)
-    return s[max(0, math.ceil(q / 100 * len(s)) - 1)] if s else None
-
-
-def ratio(a: float | None, b: float | None) -> float | None:
-    return a / b if a is not None and b else None
 
 
 def put(key: str, label: str, value: object, unit: str = "", note: str = "") -> None:
@@ -100,41 +82,9 @@ def target(ok: bool, text: str) -> str:
     return f"target {text}: {'met' if ok else 'MISSED'}"
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def start_process(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen:
     with open(log, "wb") as out:  # the child keeps its own copy of the descriptor
         return subprocess.Popen(args, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
-
-
-def group_members(pgid: int) -> list[int]:
-    """Live (non-zombie) processes of a process group, from /proc."""
-    pids = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except (OSError, IndexError):
-            continue
-        if int(fields[2]) == pgid and fields[0] not in ("Z", "X"):
-            pids.append(int(stat.parent.name))
-    return pids
-
-
-def stop_process(proc: subprocess.Popen) -> None:
-    """SIGTERM to the child's process group, SIGKILL after 30 s. Waits for the whole group, not just the child: a
-    code server of the daemon was once seen alive minutes after the daemon had exited (its databases dropped)."""
-    deadline = time.monotonic() + 30
-    with suppress(ProcessLookupError):
-        os.killpg(proc.pid, signal.SIGTERM)
-    while (proc.poll() is None or group_members(proc.pid)) and time.monotonic() < deadline:
-        time.sleep(0.2)
-    with suppress(ProcessLookupError):
-        os.killpg(proc.pid, signal.SIGKILL)
-    proc.wait()
 
 
 def room(room_id: str, users: list[str]) -> dict:

@@ -125,8 +125,8 @@ def rebuild(client: redis.Redis, engine: sa.Engine, scope: str, scope_id: str) -
     temp = _aux(scope, scope_id, f"build:{token}")
     try:
         with engine.connect().execution_options(isolation_level="REPEATABLE READ") as conn, conn.begin():
-            version = current_version(conn, scope, scope_id)
-            rows = all_scores(conn, scope, scope_id)
+            members, version = _board(conn, scope, scope_id)  # one round trip for both, in the snapshot
+            rows = all_scores(conn, members, scope_id)
         for start in range(0, len(rows), REBUILD_CHUNK):
             client.zadd(temp, dict(rows[start : start + REBUILD_CHUNK]))
         pipe = client.pipeline(transaction=True)
@@ -182,10 +182,9 @@ def all_rows(conn: sa.Connection, scope: str, scope_id: str) -> list[Row]:
         return _rows(conn.execute(sa.text(f"SELECT * FROM ({members}) b {ORDER}"), {"scope_id": scope_id}))
 
 
-def all_scores(conn: sa.Connection, scope: str, scope_id: str) -> list[tuple[str, float]]:
-    """The whole board from PostgreSQL as (user_id, board score), in no particular order: what a
-    rebuild writes. Times come as Unix seconds, so no datetime is built for 50k rows."""
-    members = _members_sql(conn, scope, scope_id)
+def all_scores(conn: sa.Connection, members: str, scope_id: str) -> list[tuple[str, float]]:
+    """The whole board (`members`, its query from `_board`) as (user_id, board score), in no particular
+    order: what a rebuild writes. Times come as Unix seconds, so no datetime is built for 50k rows."""
     with hash_joins(conn):
         rows = conn.execute(sa.text(f"SELECT user_id, points, {SECONDS_SQL.format('last_scored_at')} FROM ({members}) b"), {"scope_id": scope_id}).all()
     return [(user, encode_seconds(int(points), at)) for user, points, at in rows]

@@ -53,6 +53,7 @@ def outcome(home: int, away: int) -> Outcome:
     return "home" if home > away else "away" if away > home else "draw"
 
 
+RULE_POINTS = {name: points for name, _, points in PREDICTION_RULES}
 PREDICTION_CONDITIONS = {
     "exact": lambda gh, ga, h, a: (gh, ga) == (h, a),
     "outcome": lambda gh, ga, h, a: outcome(gh, ga) == outcome(h, a),
@@ -71,7 +72,7 @@ def prediction_rule(guess_home: int, guess_away: int, home: int, away: int) -> s
 
 
 def prediction_points(guess_home: int, guess_away: int, home: int, away: int) -> int:
-    return next(points for _, condition, points in PREDICTION_RULES if PREDICTION_CONDITIONS[condition](guess_home, guess_away, home, away))
+    return RULE_POINTS[prediction_rule(guess_home, guess_away, home, away)]
 
 
 def prediction_points_sql() -> str:
