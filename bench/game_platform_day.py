@@ -39,7 +39,7 @@ sys.path.insert(0, str(ROOT))
 
 import sqlalchemy as sa  # noqa: E402
 
-from bench._common import with_path, pct  # noqa: E402
+from bench._common import pct, with_path  # noqa: E402
 from contest_pipelines.clients.game_platform import GamePlatformClient  # noqa: E402
 from contest_pipelines.db.engine import get_engine  # noqa: E402
 from contest_pipelines.db.loader import Fixture, load_fixture  # noqa: E402
@@ -130,8 +130,7 @@ def synced_at(engine: sa.Engine, at: datetime) -> dict[str, str]:
     """Competitors whose last attempt is the run at `at`, with the tier that run gave them."""
     with engine.connect() as conn:
         rows = conn.execute(
-            sa.select(sync_state.c.syned_user_id, sync_state.c.activity_tier)
-            .where(sync_state.c.last_attempt_at == at)
+            sa.select(sync_state.c.syned_user_id, sync_state.c.activity_tier).where(sync_state.c.last_attempt_at == at)
         ).all()
     return {r.syned_user_id: r.activity_tier for r in rows}
 
@@ -165,7 +164,9 @@ def main() -> int:
     for t in TIERS:
         movers = sum(1 for u in pop["by_class"][t] if pop["day"].get(u))
         solves = sum(len(pop["day"].get(u, [])) for u in pop["by_class"][t])
-        print(f"  class {t:9s}: {len(pop['by_class'][t]):4d} competitors, {movers:3d} solve during the day, {solves:4d} day solves")
+        print(
+            f"  class {t:9s}: {len(pop['by_class'][t]):4d} competitors, {movers:3d} solve during the day, {solves:4d} day solves"
+        )
     FIG.update(competitors=n, seed=args.seed, t0=t0.isoformat(), flash_event_at=flash_at.isoformat(),
                day_solves=sum(len(v) for v in pop["day"].values()))  # fmt: skip
 
@@ -195,7 +196,9 @@ def main() -> int:
     return 0
 
 
-def run_day(engine: sa.Engine, fake: FakeGamePlatform, pop: dict, t0: datetime, flash_at: datetime, batch_size: int) -> None:
+def run_day(
+    engine: sa.Engine, fake: FakeGamePlatform, pop: dict, t0: datetime, flash_at: datetime, batch_size: int
+) -> None:
     ids, klass = pop["ids"], pop["klass"]
     with engine.begin() as conn:
         load_fixture(conn, Fixture.model_validate({
@@ -226,8 +229,14 @@ def run_day(engine: sa.Engine, fake: FakeGamePlatform, pop: dict, t0: datetime, 
               f"sweep {warm_sweep.processed} ({warm_sweep.api_calls} calls); {time.perf_counter() - wall:.1f}s wall")  # fmt: skip
         start_tiers = tiers_now(engine)
         mismatch = {u: (klass[u], start_tiers.get(u)) for u in ids if start_tiers.get(u) != klass[u]}
-        print(f"tiers after warm-up: {dict(Counter(start_tiers.values()))}; class != tier for {len(mismatch)} competitors")
-        FIG["warmup"] = {"sync_calls": warm.api_calls, "sweep_calls": warm_sweep.api_calls, "tiers": dict(Counter(start_tiers.values()))}
+        print(
+            f"tiers after warm-up: {dict(Counter(start_tiers.values()))}; class != tier for {len(mismatch)} competitors"
+        )
+        FIG["warmup"] = {
+            "sync_calls": warm.api_calls,
+            "sweep_calls": warm_sweep.api_calls,
+            "tiers": dict(Counter(start_tiers.values())),
+        }
         sync_times: dict[str, list[tuple[datetime, str]]] = defaultdict(list)  # uid -> [(run time, tier it gave)]
         for uid, tier in synced_at(engine, warm_at).items():
             sync_times[uid].append((warm_at, tier))
@@ -305,7 +314,9 @@ def run_day(engine: sa.Engine, fake: FakeGamePlatform, pop: dict, t0: datetime, 
         never = set(solve_of) - set(ingested_at_run)
 
         report_runs(run_rows, wall_day)
-        report_calls(day_calls, fake_day_calls, sync_calls, sweep_calls, odl_by_tier, flash_fanout, sweep_after_flash, pop)
+        report_calls(
+            day_calls, fake_day_calls, sync_calls, sweep_calls, odl_by_tier, flash_fanout, sweep_after_flash, pop
+        )
         report_staleness(solve_of, ingested_at_run, tier_at_solve, klass, t0, drain_runs, unfinished, never)
         report_gaps(sync_times, warm_at, t0)
         report_real_clock(engine, solve_of, t0)
@@ -322,7 +333,9 @@ def rng_points(uid: str) -> int:
 
 
 def report_runs(rows: list[dict], wall: float) -> None:
-    print(f"\nthe day's runs ({len(rows)} incremental runs, {sum(r['sweep'] is not None for r in rows)} sweeps; {wall:.1f}s wall):")
+    print(
+        f"\nthe day's runs ({len(rows)} incremental runs, {sum(r['sweep'] is not None for r in rows)} sweeps; {wall:.1f}s wall):"
+    )
     print("  time   due  new  ODL flash  active/moderate/inactive  sweep  sentinel")
     for r in rows:
         bt = r["by_tier"]
@@ -338,7 +351,9 @@ def report_calls(day: Counter, fake_day: Counter, sync: Counter, sweep: Counter,
     print("\nAPI calls of the day (48 incremental runs + 24 totals sweeps; warm-up and drain excluded):")
     for endpoint, count in sorted(day.items()):
         print(f"  {endpoint:40s} {count:6d}")
-    print(f"  {'total':40s} {total:6d}   (the fake counted {sum(fake_day.values())}: {'same' if fake_day == day else 'DIFFERENT ' + str(dict(fake_day))})")
+    print(
+        f"  {'total':40s} {total:6d}   (the fake counted {sum(fake_day.values())}: {'same' if fake_day == day else 'DIFFERENT ' + str(dict(fake_day))})"
+    )
     sentinel = sync[FLASH] - fanout
     print("  where they go:")
     breakdown = {
@@ -351,8 +366,10 @@ def report_calls(day: Counter, fake_day: Counter, sync: Counter, sweep: Counter,
     }
     for label, count in breakdown.items():
         print(f"    {label:50s} {count:6d}  {100 * count / total if total else 0:5.1f}%")
-    print(f"    (the sweep right after the Flash CTF fan-out made {sweep_after_flash} ODL calls: the fan-out flags every competitor\n"
-          f"     for a totals refresh; the other sweep calls re-fetch totals that the incremental ODL answer already carried)")
+    print(
+        f"    (the sweep right after the Flash CTF fan-out made {sweep_after_flash} ODL calls: the fan-out flags every competitor\n"
+        f"     for a totals refresh; the other sweep calls re-fetch totals that the incremental ODL answer already carried)"
+    )
     other = total - sum(breakdown.values())
     if other:
         print(f"    {'other (retries...)':50s} {other:6d}")
@@ -394,12 +411,16 @@ def report_staleness(solve_of, ingested_at_run, tier_at_solve, klass, t0, drain_
                      "sla_pass": None if worst is None else worst <= sla, "ingested_after_day": after_day[tier]}  # fmt: skip
     print(f"  (tier = the competitor's tier when it solved; it differs from its population class for {moved} solves)")
     if unfinished or never:
-        print(f"  {unfinished} solves were after the last run of the day; {len(never)} never ingested even after the drain")
+        print(
+            f"  {unfinished} solves were after the last run of the day; {len(never)} never ingested even after the drain"
+        )
     FIG["staleness"] = out | {"never_ingested": len(never)}
 
 
 def report_gaps(sync_times, warm_at, t0) -> None:
-    print("\ngaps between a competitor's consecutive syncs (from the warm-up to the last run of the day; tier = the tier the earlier sync gave):")
+    print(
+        "\ngaps between a competitor's consecutive syncs (from the warm-up to the last run of the day; tier = the tier the earlier sync gave):"
+    )
     end = t0 + STEPS * STEP
     gaps: dict[str, list[float]] = defaultdict(list)
     for uid, runs in sync_times.items():
@@ -412,8 +433,14 @@ def report_gaps(sync_times, warm_at, t0) -> None:
         sla = SYNC_INTERVAL[tier].total_seconds()
         worst = max(vals) if vals else None
         verdict = "n/a " if worst is None else ("PASS" if worst <= sla else "MISS")
-        print(f"  {tier:9s}: {len(vals):5d} gaps, worst {mins(worst)}, p95 {mins(pct(vals, 95))}; <= {sla / 60:.0f} min: {verdict}")
-        out[tier] = {"gaps": len(vals), "worst_min": None if worst is None else round(worst / 60, 2), "sla_pass": None if worst is None else worst <= sla}
+        print(
+            f"  {tier:9s}: {len(vals):5d} gaps, worst {mins(worst)}, p95 {mins(pct(vals, 95))}; <= {sla / 60:.0f} min: {verdict}"
+        )
+        out[tier] = {
+            "gaps": len(vals),
+            "worst_min": None if worst is None else round(worst / 60, 2),
+            "sla_pass": None if worst is None else worst <= sla,
+        }
     FIG["sync_gaps"] = out
 
 
@@ -425,16 +452,20 @@ def report_real_clock(engine: sa.Engine, solve_of, t0) -> None:
                       sa.func.max(challenge_solves.c.ingested_at - challenge_solves.c.solved_at))
             .where(challenge_solves.c.challenge_solve_id.in_(list(solve_of)))
         ).one()  # fmt: skip
-        flash = conn.execute(sa.select(sa.func.min(sync_state.c.last_flash_synced_at), sa.func.max(sync_state.c.last_attempt_at))).one()
+        flash = conn.execute(
+            sa.select(sa.func.min(sync_state.c.last_flash_synced_at), sa.func.max(sync_state.c.last_attempt_at))
+        ).one()
         synced = conn.execute(sa.select(sa.func.min(flash_ctf_events.c.synced_at))).scalar_one()
     print("\nreal clock vs simulated clock:")
     print(f"  challenge_solves.ingested_at (DB now()) - solved_at for the day's solves: {lag[0]} .. {lag[1]} "
           f"(real wall-clock, meaningless here; staleness above is taken from the simulated run times instead)")  # fmt: skip
     print(f"  sync_state.last_flash_synced_at (datetime.now in _flash_sentinel) earliest {flash[0]:%Y-%m-%d %H:%M} "
           f"while last_attempt_at (simulated) latest {flash[1]:%Y-%m-%d %H:%M}; flash_ctf_events.synced_at {synced:%Y-%m-%d %H:%M}")  # fmt: skip
-    print("  also real clock: player_totals.refreshed_at (DB now(); totals_sweep takes no `now`). Tiers, due times, cursors and\n"
-          "  last_attempt_at follow the simulated `now`, so the call counts, tiers, gaps and staleness above are unaffected;\n"
-          "  only those stamps (and any figure read from them) are wall-clock.")
+    print(
+        "  also real clock: player_totals.refreshed_at (DB now(); totals_sweep takes no `now`). Tiers, due times, cursors and\n"
+        "  last_attempt_at follow the simulated `now`, so the call counts, tiers, gaps and staleness above are unaffected;\n"
+        "  only those stamps (and any figure read from them) are wall-clock."
+    )
     FIG["real_clock"] = {"ingested_minus_solved_min_s": lag[0].total_seconds() if lag[0] else None,
                          "ingested_minus_solved_max_s": lag[1].total_seconds() if lag[1] else None}  # fmt: skip
 
@@ -462,11 +493,15 @@ def naive(client: GamePlatformClient, fake: FakeGamePlatform, ids: list[str], t0
         how, total_s = f"analytic: one step timed ({step_s:.2f}s), 48 steps extrapolated", projected
     naive_total = sum(measured.values())
     opt_total = sum(day_calls.values())
-    print(f"\nnaive baseline (every competitor's ODL scores + Flash CTF progress every 30 min; totals come with the ODL call) — {how}:")
+    print(
+        f"\nnaive baseline (every competitor's ODL scores + Flash CTF progress every 30 min; totals come with the ODL call) — {how}:"
+    )
     for endpoint in (ODL, FLASH):
         print(f"  {endpoint:40s} naive {measured[endpoint]:6d} (analytic {analytic[endpoint]})   optimised {day_calls[endpoint]:5d}   "
               f"ratio {ratio(day_calls[endpoint], measured[endpoint])}")  # fmt: skip
-    print(f"  {'total':40s} naive {naive_total:6d}   optimised {opt_total:5d}   ratio optimised/naive {ratio(opt_total, naive_total)}")
+    print(
+        f"  {'total':40s} naive {naive_total:6d}   optimised {opt_total:5d}   ratio optimised/naive {ratio(opt_total, naive_total)}"
+    )
     print(f"  naive client time: {total_s:.1f}s for 48 steps ({1000 * step_s / (2 * n):.2f} ms per call over one step of {2 * n} calls); "
           f"naive staleness: <= 30 min for every tier by construction")  # fmt: skip
     FIG["naive"] = {"method": how.split(":")[0], "per_endpoint": dict(measured), "total": naive_total, "seconds": round(total_s, 2),

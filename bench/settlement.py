@@ -60,7 +60,7 @@ import redis  # noqa: E402
 import sqlalchemy as sa  # noqa: E402
 from sqlalchemy import event  # noqa: E402
 
-from bench._common import with_path, pct, ratio, free_port, stop_process  # noqa: E402
+from bench._common import free_port, pct, ratio, stop_process, with_path  # noqa: E402
 from contest_pipelines import scoreboards  # noqa: E402
 from contest_pipelines.db.engine import get_engine, hash_joins  # noqa: E402
 from contest_pipelines.db.loader import Fixture, load_fixture  # noqa: E402
@@ -176,7 +176,9 @@ class Bench:
         # Redis first: refuse to flush a db a test session has claimed.
         admin = redis.Redis.from_url(with_path(redis_base, "/0"))
         if not admin.set(REDIS_DB_LOCK, f"bench/settlement {os.getpid()}", nx=True, ex=6 * 3600):
-            raise SystemExit(f"Redis db {REDIS_DB} is claimed by {admin.get(REDIS_DB_LOCK)!r} (a test session?); not flushing it")
+            raise SystemExit(
+                f"Redis db {REDIS_DB} is claimed by {admin.get(REDIS_DB_LOCK)!r} (a test session?); not flushing it"
+            )
         stack.callback(admin.delete, REDIS_DB_LOCK)
         self.redis_url = with_path(redis_base, f"/{REDIS_DB}")
         self.r = redis.Redis.from_url(self.redis_url, decode_responses=True)
@@ -194,12 +196,17 @@ class Bench:
         print(f"database {self.db_name} on {self.pg}, Redis db {REDIS_DB} on {with_path(redis_base, '')}")
         with self.engine.connect() as conn:
             version = conn.execute(sa.text("SHOW server_version")).scalar_one()
-            conf = {k: conn.execute(sa.text(f"SHOW {k}")).scalar_one() for k in ("shared_buffers", "work_mem", "synchronous_commit")}
+            conf = {
+                k: conn.execute(sa.text(f"SHOW {k}")).scalar_one()
+                for k in ("shared_buffers", "work_mem", "synchronous_commit")
+            }
         print(f"PostgreSQL {version} {conf}, Redis {self.r.info('server')['redis_version']}, {os.cpu_count()} CPUs")
         with self.engine.connect() as conn:
             self.autovacuum_off = conn.execute(sa.text("SHOW autovacuum")).scalar_one() == "off"
         if self.autovacuum_off:
-            print("  the server runs with autovacuum = off: the bench VACUUMs standings and room_results between timed runs")
+            print(
+                "  the server runs with autovacuum = off: the bench VACUUMs standings and room_results between timed runs"
+            )
         FIG["autovacuum_off"] = self.autovacuum_off
         FIG.update(members=self.n, runs=args.runs, postgres=version, cpus=os.cpu_count())
 
@@ -211,7 +218,9 @@ class Bench:
     def load_rooms(self, room_ids: list[str], users: list[str], *, with_players: bool = False) -> float:
         """Prediction rooms of `users` in the bench tournament, through the loader, with a final score each."""
         t0 = time.perf_counter()
-        fixture = prediction_fixture(rooms={rid: self.guesses(users) for rid in room_ids}, tournament=TOURNAMENT, league=LEAGUE)
+        fixture = prediction_fixture(
+            rooms={rid: self.guesses(users) for rid in room_ids}, tournament=TOURNAMENT, league=LEAGUE
+        )
         if not with_players:
             fixture.pop("players")
         with self.engine.begin() as conn:
@@ -246,9 +255,16 @@ class Bench:
         return ok
 
     def setup(self) -> None:
-        print(f"\nsetup: league {LEAGUE}, tournament {TOURNAMENT}, {PRIOR_ROOMS} earlier rooms of the same {self.n} members")
+        print(
+            f"\nsetup: league {LEAGUE}, tournament {TOURNAMENT}, {PRIOR_ROOMS} earlier rooms of the same {self.n} members"
+        )
         prior = [f"prior-{i}" for i in range(PRIOR_ROOMS)]
-        put("setup_load_s", f"load {self.n} players + {PRIOR_ROOMS} rooms (loader)", self.load_rooms(prior, self.users, with_players=True), "s")
+        put(
+            "setup_load_s",
+            f"load {self.n} players + {PRIOR_ROOMS} rooms (loader)",
+            self.load_rooms(prior, self.users, with_players=True),
+            "s",
+        )
         for rid in prior:
             outcome = settle_room(self.engine, rid)
             put(f"setup_settle_{rid}_db_ms", f"settle {rid} (not measured; standings rows {'created' if rid == prior[0] else 'updated'})",
@@ -287,13 +303,22 @@ class Bench:
             total = (time.perf_counter() - t0) * 1000
             per_statement = self.timer.stop()
             o = settled.outcome
-            top = ", ".join(f"{name[:28]} {ms:.0f}" for name, ms in sorted(per_statement.items(), key=lambda x: -x[1])[:3])
+            top = ", ".join(
+                f"{name[:28]} {ms:.0f}" for name, ms in sorted(per_statement.items(), key=lambda x: -x[1])[:3]
+            )
             print(f"      background at start: {background or 'none'}; slowest: {top}")
-            totals.append(total), dbs.append(o.db_ms), rediss.append(settled.redis_ms), others.append(total - o.db_ms - settled.redis_ms)
+            (
+                totals.append(total),
+                dbs.append(o.db_ms),
+                rediss.append(settled.redis_ms),
+                others.append(total - o.db_ms - settled.redis_ms),
+            )
             for name, ms in per_statement.items():
                 statements[name].append(ms)
             statements["(not seen by cursor events: Python row conversion, Delta objects)"].append(
-                o.db_ms - sum(ms for name, ms in per_statement.items() if not name.startswith("INSERT INTO settlement_ledger")))
+                o.db_ms
+                - sum(ms for name, ms in per_statement.items() if not name.startswith("INSERT INTO settlement_ledger"))
+            )
             with self.engine.connect() as conn:
                 mismatches = ledger_mismatches(conn, rid)
             bad = []
@@ -318,7 +343,12 @@ class Bench:
             for q in (50, 95, 99):
                 put(f"settle_{key}_p{q}_ms", f"{name} p{q}", pct(values, q), "ms")
             put(f"settle_{key}_max_ms", f"{name} max", max(values), "ms")
-        put("settle_other_p50_ms", "rest of total p50 (ledger INSERT + COMMIT, after db_ms stops)", pct(others, 50), "ms")
+        put(
+            "settle_other_p50_ms",
+            "rest of total p50 (ledger INSERT + COMMIT, after db_ms stops)",
+            pct(others, 50),
+            "ms",
+        )
         put("settle_checks_ok", "all runs applied, members right, 3 boards projected, ledger agrees", not problems)
         for p in problems:
             print(f"  !! {p}")
@@ -327,7 +357,11 @@ class Bench:
         for ms, name in breakdown:
             print(f"    {ms:8.1f} ms  {name}")
         FIG["settle_statements_p50_ms"] = {k: round(ms, 1) for ms, k in breakdown}
-        put("boards_match_after_settle", "Redis boards == PostgreSQL (order, scores, version)", self.check_boards("after settlement"))
+        put(
+            "boards_match_after_settle",
+            "Redis boards == PostgreSQL (order, scores, version)",
+            self.check_boards("after settlement"),
+        )
 
     def autovacuum(self) -> None:
         """Where the server runs without autovacuum (this machine's has `autovacuum = off`), do its
@@ -382,9 +416,13 @@ class Bench:
                 conn.execute(upsert_room, {"r": room_id, "u": user, "p": points, "t": last})
                 board_rows["room"].append((user, encode(points, last)))
                 for scope, sid in (("tournament", TOURNAMENT), ("league", LEAGUE)):
-                    total, latest = conn.execute(upsert_standing, {"s": scope, "i": sid, "u": user, "p": points, "t": last}).one()
+                    total, latest = conn.execute(
+                        upsert_standing, {"s": scope, "i": sid, "u": user, "p": points, "t": last}
+                    ).one()
                     board_rows[scope].append((user, encode(total, whole_seconds(latest))))
-            versions = scoreboards.bump_versions(conn, [("room", room_id), ("tournament", TOURNAMENT), ("league", LEAGUE)])
+            versions = scoreboards.bump_versions(
+                conn, [("room", room_id), ("tournament", TOURNAMENT), ("league", LEAGUE)]
+            )
             points_total = sum(x.points for x in results.values())
             conn.execute(settlement_ledger.insert().values(
                 room_id=room_id, version=1, idempotency_key=f"{room_id}:v1", result_hash=result_hash(results), status="applied",
@@ -431,9 +469,15 @@ class Bench:
                else f"measured on {self.n} members")  # fmt: skip
         FIG["rowwise_basis"] = how
         put("rowwise_total_p50_ms", "row-by-row total p50", pct([m[0] for m in measured], 50), "ms", how)
-        put("rowwise_db_p50_ms", "row-by-row DB transaction p50 (incl. commit)", pct([m[1] for m in measured], 50), "ms")
+        put(
+            "rowwise_db_p50_ms", "row-by-row DB transaction p50 (incl. commit)", pct([m[1] for m in measured], 50), "ms"
+        )
         put("rowwise_redis_p50_ms", "row-by-row Redis (3 ZADD per member) p50", pct([m[2] for m in measured], 50), "ms")
-        put("boards_match_after_rowwise", "Redis boards == PostgreSQL after the baseline", self.check_boards("after row-by-row"))
+        put(
+            "boards_match_after_rowwise",
+            "Redis boards == PostgreSQL after the baseline",
+            self.check_boards("after row-by-row"),
+        )
 
     # ------------------------------------------------------------------ 3. floor
 
@@ -456,7 +500,10 @@ class Bench:
                 conn.execute(sa.text("CREATE TEMP TABLE floor_stage (user_id text, delta bigint, points integer,"
                                      " last_scored_at timestamptz) ON COMMIT DROP"))  # fmt: skip
                 raw = conn.connection.driver_connection
-                with raw.cursor() as cur, cur.copy("COPY floor_stage (user_id, delta, points, last_scored_at) FROM STDIN") as copy:
+                with (
+                    raw.cursor() as cur,
+                    cur.copy("COPY floor_stage (user_id, delta, points, last_scored_at) FROM STDIN") as copy,
+                ):
                     for row in rows:
                         copy.write_row(row)
                 t1 = time.perf_counter()
@@ -473,7 +520,12 @@ class Bench:
                 tx.rollback()
             if updated != self.n:
                 print(f"  !! floor UPDATE touched {updated} rows, expected {self.n}")
-            copies.append((t1 - t0) * 1000), updates.append((t2 - t1) * 1000), zadds.append((t3 - t2) * 1000), totals.append((t3 - t0) * 1000)
+            (
+                copies.append((t1 - t0) * 1000),
+                updates.append((t2 - t1) * 1000),
+                zadds.append((t3 - t2) * 1000),
+                totals.append((t3 - t0) * 1000),
+            )
         self.r.delete(scratch)
         put("floor_copy_p50_ms", "(1) CREATE TEMP + COPY p50", pct(copies, 50), "ms")
         put("floor_update_p50_ms", "(2) UPDATE standings FROM temp (1 scope) p50", pct(updates, 50), "ms")
@@ -486,8 +538,20 @@ class Bench:
         p95, p50 = FIG["settle_total_p95_ms"], FIG["settle_total_p50_ms"]
         over_floor = ratio(p95, FIG["floor_p50_ms"])
         speedup = ratio(FIG.get("rowwise_total_p50_ms"), p50)
-        put("settle_p95_over_floor_p50", "settlement p95 / floor p50", over_floor, "x", verdict(over_floor is not None and over_floor <= 2, "<= 2x"))
-        put("rowwise_p50_over_settle_p50", "row-by-row p50 / settlement p50", speedup, "x", verdict(speedup is not None and speedup >= 5, ">= 5x"))
+        put(
+            "settle_p95_over_floor_p50",
+            "settlement p95 / floor p50",
+            over_floor,
+            "x",
+            verdict(over_floor is not None and over_floor <= 2, "<= 2x"),
+        )
+        put(
+            "rowwise_p50_over_settle_p50",
+            "row-by-row p50 / settlement p50",
+            speedup,
+            "x",
+            verdict(speedup is not None and speedup >= 5, ">= 5x"),
+        )
         put("settle_db_p50_over_floor_db_p50", "  settlement DB p50 / floor (COPY+UPDATE) p50",
             ratio(FIG["settle_db_p50_ms"], FIG["floor_copy_p50_ms"] + FIG["floor_update_p50_ms"]), "x")  # fmt: skip
         put("settle_redis_p50_over_floor_zadd_p50", "  settlement Redis p50 / floor ZADD p50 (3 boards vs 1)",
@@ -509,11 +573,28 @@ class Bench:
 
     def start_api(self, extra_env: dict[str, str]) -> tuple[subprocess.Popen, str]:
         port = free_port()
-        env = {**os.environ, "DATABASE_URL": self.url, "REDIS_URL": self.redis_url, "API_JWT_SECRET": SECRET, **extra_env}
+        env = {
+            **os.environ,
+            "DATABASE_URL": self.url,
+            "REDIS_URL": self.redis_url,
+            "API_JWT_SECRET": SECRET,
+            **extra_env,
+        }
         log = self.tmp / "api.log"
-        args = [sys.executable, "-m", "uvicorn", "contest_pipelines.api.main:app", "--port", str(port), "--workers", "1"]
+        args = [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "contest_pipelines.api.main:app",
+            "--port",
+            str(port),
+            "--workers",
+            "1",
+        ]
         with open(log, "wb") as out:
-            proc = subprocess.Popen(args, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+            proc = subprocess.Popen(
+                args, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+            )
         self.stack.callback(stop_process, proc)
         base = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + 60
@@ -607,10 +688,17 @@ class Bench:
             put(f"{key}_seq_p{q}_ms", f"concurrency 1 ({HTTP_SEQUENTIAL} sequential requests) p{q}", pct(seq, q), "ms")
         put(f"{key}_seq_rps", "concurrency 1 requests/s", 1000 * len(seq) / sum(seq), "/s")
         for c in (HTTP_CONCURRENCY, HTTP_LOW_CONCURRENCY):
-            self.load_run(f"{key}_c{c}_raw", f"concurrency {c}, minimal asyncio-streams client", self.raw_hammer, url, proc.pid, c)
+            self.load_run(
+                f"{key}_c{c}_raw", f"concurrency {c}, minimal asyncio-streams client", self.raw_hammer, url, proc.pid, c
+            )
         wrk = shutil.which("wrk")
         if wrk:
-            out = subprocess.run([wrk, "-t1", f"-c{HTTP_CONCURRENCY}", "-d10s", "--latency", url], capture_output=True, text=True, timeout=60).stdout
+            out = subprocess.run(
+                [wrk, "-t1", f"-c{HTTP_CONCURRENCY}", "-d10s", "--latency", url],
+                capture_output=True,
+                text=True,
+                timeout=60,
+            ).stdout
             print(f"  wrk -t1 -c{HTTP_CONCURRENCY} -d10s --latency (one load thread: the other core is the server's):")
             for line in out.splitlines():
                 print(f"    {line}")

@@ -43,7 +43,7 @@ import httpx  # noqa: E402
 import redis  # noqa: E402
 import sqlalchemy as sa  # noqa: E402
 
-from bench._common import with_path, pct, ratio, free_port, stop_process  # noqa: E402
+from bench._common import free_port, pct, ratio, stop_process, with_path  # noqa: E402
 from contest_pipelines.api.auth import issue_token  # noqa: E402
 from contest_pipelines.db.engine import get_engine  # noqa: E402
 from contest_pipelines.db.loader import Fixture, load_fixture  # noqa: E402
@@ -59,7 +59,9 @@ SENSOR_WAIT = 2.5  # s: expected wait for a 5 s sensor tick
 STAGGER, NEXT_SYNC_DELAY, DRAIN_GUARD = 3.0, 1.2, 15 * 60
 SECRET = "bench-secret-" + uuid.uuid4().hex  # >= 32 chars
 REDIS_DB_LOCK = "contest_pipelines:test-db:14"  # how test sessions claim a Redis db (tests/conftest.py)
-TICK_LINE = re.compile(r"(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d [+-]\d{4}).{0,80}Checking for new runs for sensor: sync_request_sensor")
+TICK_LINE = re.compile(
+    r"(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d [+-]\d{4}).{0,80}Checking for new runs for sensor: sync_request_sensor"
+)
 FIG: dict[str, object] = {}  # every figure, printed as one JSON line at the end
 
 
@@ -307,13 +309,36 @@ class Bench:
         put("post_202_p50_s", "POST -> 202 response p50", pct([r["post"] for r in results], 50), "ms")
         put("queued_p50_s", "(a) POST -> sync.queued p50", pct(queued, 50), "ms")
         put("queued_p95_s", "(a) POST -> sync.queued p95", pct(queued, 95), "ms")
-        put("queued_p99_s", "(a) POST -> sync.queued p99", pct(queued, 99), "ms", target((pct(queued, 99) or 1) < 0.1, "< 100 ms"))
+        put(
+            "queued_p99_s",
+            "(a) POST -> sync.queued p99",
+            pct(queued, 99),
+            "ms",
+            target((pct(queued, 99) or 1) < 0.1, "< 100 ms"),
+        )
         put("queued_max_s", "(a) POST -> sync.queued max", max(queued, default=None), "ms")
         put("healthz_p50_s", "    baseline: GET /healthz p50 (200 calls)", pct(health, 50), "ms")
         put("healthz_p99_s", "    baseline: GET /healthz p99", pct(health, 99), "ms")
-        put("queued_over_healthz_p50", "    ratio queued p50 / healthz p50", ratio(pct(queued, 50), pct(health, 50)), "x")
-        put("detected_p50_s", "(b) POST -> sync.detected p50", pct(detected, 50), "s", target((pct(detected, 50) or 99) <= 5, "<= 5 s"))
-        put("detected_p95_s", "(b) POST -> sync.detected p95", pct(detected, 95), "s", target((pct(detected, 95) or 99) <= 8, "<= 8 s"))
+        put(
+            "queued_over_healthz_p50",
+            "    ratio queued p50 / healthz p50",
+            ratio(pct(queued, 50), pct(health, 50)),
+            "x",
+        )
+        put(
+            "detected_p50_s",
+            "(b) POST -> sync.detected p50",
+            pct(detected, 50),
+            "s",
+            target((pct(detected, 50) or 99) <= 5, "<= 5 s"),
+        )
+        put(
+            "detected_p95_s",
+            "(b) POST -> sync.detected p95",
+            pct(detected, 95),
+            "s",
+            target((pct(detected, 95) or 99) <= 8, "<= 8 s"),
+        )
         put("detected_max_s", "(b) POST -> sync.detected max", max(detected, default=None), "s")
         put("phase1_runs", "    cf_sync_job runs (samples batched together)", len(runs))
         put("dagster_create_to_start_p50_s", "    baseline: Dagster run creation -> start p50", pct(c2s, 50), "s")
@@ -337,7 +362,9 @@ class Bench:
                 await asyncio.sleep(NEXT_SYNC_DELAY)
             for _ in range(5):  # a 429 (cooldown not over yet) is retried after Retry-After
                 t0 = time.perf_counter()
-                resp = await client.post("/api/contests/sync", json={"roomId": "drain-room", "problemId": problem}, headers=headers)
+                resp = await client.post(
+                    "/api/contests/sync", json={"roomId": "drain-room", "problemId": problem}, headers=headers
+                )
                 out.append((resp.status_code, time.perf_counter() - t0))
                 if resp.status_code != 429:
                     break
@@ -372,15 +399,24 @@ class Bench:
         floor = handles * MIN_INTERVAL
         put("drain_requests", "requests accepted (202)", accepted, note=f"of {len(posts)} POSTs")
         put("drain_429", "    429 answers (retried after Retry-After)", sum(1 for code, _ in posts if code == 429))
-        put("drain_post_p50_s", "    POST -> 202 p50 during the burst", pct([t for c, t in posts if c == 202], 50), "ms")
-        put("drain_post_p99_s", "    POST -> 202 p99 during the burst", pct([t for c, t in posts if c == 202], 99), "ms")
+        put(
+            "drain_post_p50_s", "    POST -> 202 p50 during the burst", pct([t for c, t in posts if c == 202], 50), "ms"
+        )
+        put(
+            "drain_post_p99_s", "    POST -> 202 p99 during the burst", pct([t for c, t in posts if c == 202], 99), "ms"
+        )
         put("drain_handles", "distinct handles", handles)
         put("drain_seconds", "time to drain (first POST -> last request settled)", drain, "s")
         put("cf_calls", "Codeforces user.status calls during the phase", len(calls))
         put("cf_calls_per_request", "    calls per request", ratio(len(calls), accepted), "x")
         put("cf_calls_per_handle", "    calls per distinct handle", ratio(len(calls), handles), "x")
         put("cf_gap_min_s", "    gap between consecutive calls: min", min(gaps, default=None), "s")
-        put("cf_gap_median_s", "    gap between consecutive calls: median", statistics.median(gaps) if gaps else None, "s")
+        put(
+            "cf_gap_median_s",
+            "    gap between consecutive calls: median",
+            statistics.median(gaps) if gaps else None,
+            "s",
+        )
         put("cf_gaps_under_2s", "    gaps shorter than 2 s", len(short), note=f"of {len(gaps)}")
         put("pacing_respected", "pacing respected (every gap >= 2 s)", "yes" if gaps and not short else "no",
             note=f"worst gap short by {(MIN_INTERVAL - min(short)) * 1000:.1f} ms" if short else "")  # fmt: skip
@@ -388,8 +424,12 @@ class Bench:
         put("drain_over_floor", "ratio drain / floor", ratio(drain, floor), "x")
         put("cf_calls_x_interval_s", "    calls made x 2 s", len(calls) * MIN_INTERVAL, "s")
         put("drain_status_counts", "requests by final status", by_status, note="(all should be detected)")
-        put("drain_runs", "cf_sync_job runs", len(runs),
-            note=json.dumps(dict(Counter(r.dagster_run.status.value for _, r in runs.values()))))
+        put(
+            "drain_runs",
+            "cf_sync_job runs",
+            len(runs),
+            note=json.dumps(dict(Counter(r.dagster_run.status.value for _, r in runs.values()))),
+        )
         put("drain_run_sizes", "    requests dispatched per run (sensor tag)",
             sorted((int(r.dagster_run.tags.get("sync/requests", 0)) for _, r in runs.values()), reverse=True))  # fmt: skip
 

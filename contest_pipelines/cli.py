@@ -25,7 +25,9 @@ def _settings() -> Settings:
 def _database_url() -> str:
     url = _settings().database_url
     if not url:
-        raise typer.BadParameter("DATABASE_URL is not set (or use `contest-pipelines dev`, which starts an embedded one)")
+        raise typer.BadParameter(
+            "DATABASE_URL is not set (or use `contest-pipelines dev`, which starts an embedded one)"
+        )
     return url
 
 
@@ -39,7 +41,9 @@ def migrate() -> None:
 
 
 @app.command()
-def load(file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="fixture JSON (docs/fixtures.md)")]) -> None:
+def load(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="fixture JSON (docs/fixtures.md)")],
+) -> None:
     """Upsert players, teams, rooms, problems and members from a fixture file."""
     from pydantic import ValidationError
 
@@ -73,7 +77,9 @@ def api(host: str = "127.0.0.1", port: int = 8000, workers: int = 1) -> None:
 
 
 @app.command("replay-dead")
-def replay_dead(request_id: Annotated[list[str] | None, typer.Argument(help="ids; all dead requests if none")] = None) -> None:
+def replay_dead(
+    request_id: Annotated[list[str] | None, typer.Argument(help="ids; all dead requests if none")] = None,
+) -> None:
     """Put dead sync requests back on the queue with their attempts reset."""
     from contest_pipelines.db import sync_queue
     from contest_pipelines.db.engine import get_engine
@@ -96,13 +102,26 @@ def settle(room_id: str) -> None:
     if not redis_url:
         raise typer.BadParameter("REDIS_URL is not set")
     try:
-        settled = settle_and_project(get_engine(_database_url()), redis_lib.Redis.from_url(redis_url, decode_responses=True), room_id)
+        settled = settle_and_project(
+            get_engine(_database_url()), redis_lib.Redis.from_url(redis_url, decode_responses=True), room_id
+        )
     except RoomNotSettleable as exc:
         typer.echo(f"not settled: {exc}", err=True)
         raise typer.Exit(2) from exc
     o = settled.outcome
-    typer.echo(json.dumps({"room": room_id, "status": o.status, "version": o.version, "members": o.members,
-                           "changed": len(o.deltas), "dbMs": round(o.db_ms, 1), "redisMs": round(settled.redis_ms, 1)}))
+    typer.echo(
+        json.dumps(
+            {
+                "room": room_id,
+                "status": o.status,
+                "version": o.version,
+                "members": o.members,
+                "changed": len(o.deltas),
+                "dbMs": round(o.db_ms, 1),
+                "redisMs": round(settled.redis_ms, 1),
+            }
+        )
+    )
 
 
 @app.command()

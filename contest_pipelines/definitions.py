@@ -2,7 +2,12 @@
 
 import dagster as dg
 
-from contest_pipelines.assets.game_platform import challenge_solves, game_platform_sync_job, player_totals, totals_sweep_job
+from contest_pipelines.assets.game_platform import (
+    challenge_solves,
+    game_platform_sync_job,
+    player_totals,
+    totals_sweep_job,
+)
 from contest_pipelines.assets.settlement_ledger import settlement_ledger
 from contest_pipelines.clients import quiet_http_logs
 from contest_pipelines.jobs.cf_sync_job import cf_sync_job
@@ -63,7 +68,11 @@ def defs() -> dg.Definitions:
         jobs=[cf_sync_job, game_platform_sync_job, totals_sweep_job, roster_sync_job, onboarding_job, cleanup_job],
         schedules=[game_platform_sync_schedule, totals_sweep_schedule, cleanup_schedule],
         sensors=[
-            sync_request_sensor, sync_run_failure_sensor, match_ended_sensor, roster_change_sensor, onboarding_request_sensor,
+            sync_request_sensor,
+            sync_run_failure_sensor,
+            match_ended_sensor,
+            roster_change_sensor,
+            onboarding_request_sensor,
         ],
         resources=build_resources(Settings()),
     )

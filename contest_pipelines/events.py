@@ -38,7 +38,13 @@ def queued_payload(position: int) -> dict[str, Any]:
 
 
 def detected_payload(
-    *, room_id: str, user_id: str, team_id: str | None, problem_id: str, cf_submission_id: int, cf_timestamp: int,
+    *,
+    room_id: str,
+    user_id: str,
+    team_id: str | None,
+    problem_id: str,
+    cf_submission_id: int,
+    cf_timestamp: int,
     points_awarded: int | None = None,
 ) -> dict[str, Any]:
     """The internal `sync.detected` record; `pointsAwarded` stays null until scoring fills it."""
@@ -54,7 +60,9 @@ def detected_payload(
     }
 
 
-def failed_payload(*, verdict: str | None = None, reason: str | None = None, detail: str | None = None) -> dict[str, Any]:
+def failed_payload(
+    *, verdict: str | None = None, reason: str | None = None, detail: str | None = None
+) -> dict[str, Any]:
     """`{verdict: "WA" | "invalid"}` or `{reason: "cf_unavailable"}`, plus a human-readable `detail`."""
     if (verdict is None) == (reason is None):
         raise ValueError("sync.failed carries exactly one of verdict or reason")
@@ -65,13 +73,18 @@ def failed_payload(*, verdict: str | None = None, reason: str | None = None, det
 
 
 def publish(
-    client: "redis.Redis | redis.client.Pipeline", user_id: str, event_type: str, data: dict[str, Any],
+    client: "redis.Redis | redis.client.Pipeline",
+    user_id: str,
+    event_type: str,
+    data: dict[str, Any],
     maxlen: int = DEFAULT_STREAM_MAXLEN,
 ) -> Any:
     """Append an event to the user's capped stream; returns the stream id (or the pipeline)."""
     return client.xadd(
-        stream_key(user_id), {"type": event_type, "data": json.dumps(data, separators=(",", ":"))},
-        maxlen=maxlen, approximate=True,
+        stream_key(user_id),
+        {"type": event_type, "data": json.dumps(data, separators=(",", ":"))},
+        maxlen=maxlen,
+        approximate=True,
     )
 
 

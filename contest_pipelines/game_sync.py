@@ -30,16 +30,24 @@ class Telemetry:
     error_samples: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict:
-        return {k: v for k, v in self.__dict__.items() if k != "error_samples"} | {"error_samples": self.error_samples[:5]}
+        return {k: v for k, v in self.__dict__.items() if k != "error_samples"} | {
+            "error_samples": self.error_samples[:5]
+        }
 
 
 def _solve_rows(syned_user_id: str, scores: OdlScores, after: int | None, until: int | None = None) -> list[dict]:
     # Section 21: filter by the cursor here too, so a server that ignores it cannot fake new activity.
     return [
         {
-            "syned_user_id": syned_user_id, "challenge_solve_id": str(s.challenge_solve_id), "source": "odl",
-            "challenge_id": str(s.challenge_id), "title": s.challenge_title, "category": s.challenge_category,
-            "points": s.challenge_points, "solved_at": datetime.fromtimestamp(s.timestamp_unix, UTC), "raw": s.model_dump(),
+            "syned_user_id": syned_user_id,
+            "challenge_solve_id": str(s.challenge_solve_id),
+            "source": "odl",
+            "challenge_id": str(s.challenge_id),
+            "title": s.challenge_title,
+            "category": s.challenge_category,
+            "points": s.challenge_points,
+            "solved_at": datetime.fromtimestamp(s.timestamp_unix, UTC),
+            "raw": s.model_dump(),
         }
         for s in scores.challenge_solves
         if (after is None or s.timestamp_unix > after) and (until is None or s.timestamp_unix < until)
@@ -47,8 +55,13 @@ def _solve_rows(syned_user_id: str, scores: OdlScores, after: int | None, until:
 
 
 def incremental_sync(
-    engine: sa.Engine, client: GamePlatformClient, *, now: datetime | None = None, batch_size: int = 100,
-    coach_id: str | None = None, dry_run: bool = False,
+    engine: sa.Engine,
+    client: GamePlatformClient,
+    *,
+    now: datetime | None = None,
+    batch_size: int = 100,
+    coach_id: str | None = None,
+    dry_run: bool = False,
 ) -> Telemetry:
     """Sync the competitors that are due, by tier, in one bounded batch."""
     started, now = time.perf_counter(), now or datetime.now(UTC)
@@ -67,7 +80,9 @@ def incremental_sync(
     return telemetry
 
 
-def _sync_one(engine: sa.Engine, client: GamePlatformClient, state: sa.Row, now: datetime, telemetry: Telemetry, dry_run: bool) -> None:
+def _sync_one(
+    engine: sa.Engine, client: GamePlatformClient, state: sa.Row, now: datetime, telemetry: Telemetry, dry_run: bool
+) -> None:
     uid = state.syned_user_id
     # One second of overlap: a solve stamped in the cursor's own second but published late is still
     # seen; the unique key drops what was already stored, and `synced` counts only real inserts.
@@ -79,10 +94,16 @@ def _sync_one(engine: sa.Engine, client: GamePlatformClient, state: sa.Row, now:
         telemetry.error_samples.append(f"{uid}: {exc.code}")
         if not dry_run:
             with engine.begin() as conn:  # the cursor stays where it was: the next run retries from it
-                gp.record_sync(conn, uid, {
-                    "last_attempt_at": now, "last_result": "error", "error": str(exc)[:500],
-                    "next_due_at": now + min(RETRY_AFTER_ERROR, SYNC_INTERVAL[state.activity_tier]),
-                })
+                gp.record_sync(
+                    conn,
+                    uid,
+                    {
+                        "last_attempt_at": now,
+                        "last_result": "error",
+                        "error": str(exc)[:500],
+                        "next_due_at": now + min(RETRY_AFTER_ERROR, SYNC_INTERVAL[state.activity_tier]),
+                    },
+                )
         return
     rows = _solve_rows(uid, scores, after)
     if dry_run:
@@ -96,8 +117,12 @@ def _sync_one(engine: sa.Engine, client: GamePlatformClient, state: sa.Row, now:
         last_activity = max((t for t in (state.last_activity_at, latest) if t is not None), default=None)
         tier = tier_for(last_activity, now)
         values = {
-            "last_attempt_at": now, "error": None, "activity_tier": tier, "last_activity_at": last_activity,
-            "next_due_at": next_due(tier, now), "last_result": "synced" if inserted else "skipped",
+            "last_attempt_at": now,
+            "error": None,
+            "activity_tier": tier,
+            "last_activity_at": last_activity,
+            "next_due_at": next_due(tier, now),
+            "last_result": "synced" if inserted else "skipped",
         }
         if latest is not None:
             # The cursor moves only with the write it describes, in the same transaction.
@@ -112,7 +137,14 @@ def _sync_one(engine: sa.Engine, client: GamePlatformClient, state: sa.Row, now:
         telemetry.skipped += 1
 
 
-def _flash_sentinel(engine: sa.Engine, client: GamePlatformClient, telemetry: Telemetry, coach_id: str | None, dry_run: bool, now: datetime) -> None:
+def _flash_sentinel(
+    engine: sa.Engine,
+    client: GamePlatformClient,
+    telemetry: Telemetry,
+    coach_id: str | None,
+    dry_run: bool,
+    now: datetime,
+) -> None:
     """Flash CTF events are global: one competitor's events tell whether a new event exists; only then
     is every competitor's Flash CTF progress fetched (section 22)."""
     with engine.connect() as conn:
@@ -141,9 +173,17 @@ def _flash_sentinel(engine: sa.Engine, client: GamePlatformClient, telemetry: Te
             telemetry.error_samples.append(f"{uid} flash: {exc.code}")
             continue
         rows = [
-            {"syned_user_id": uid, "event_id": e.event_id, "name": e.flash_ctf_name, "challenges_solved": e.challenges_solved,
-             "points_earned": e.points_earned, "rank": e.rank, "starts_at": datetime.fromtimestamp(e.flash_ctf_time_start_unix, UTC),
-             "ends_at": datetime.fromtimestamp(e.flash_ctf_time_end_unix, UTC), "raw": e.model_dump()}
+            {
+                "syned_user_id": uid,
+                "event_id": e.event_id,
+                "name": e.flash_ctf_name,
+                "challenges_solved": e.challenges_solved,
+                "points_earned": e.points_earned,
+                "rank": e.rank,
+                "starts_at": datetime.fromtimestamp(e.flash_ctf_time_start_unix, UTC),
+                "ends_at": datetime.fromtimestamp(e.flash_ctf_time_end_unix, UTC),
+                "raw": e.model_dump(),
+            }
             for e in progress.flash_ctfs
         ]
         if not dry_run:
@@ -153,7 +193,9 @@ def _flash_sentinel(engine: sa.Engine, client: GamePlatformClient, telemetry: Te
         telemetry.flash_events_synced += len(rows)
 
 
-def backfill_day(engine: sa.Engine, client: GamePlatformClient, day: datetime, *, coach_id: str | None = None, dry_run: bool = False) -> Telemetry:
+def backfill_day(
+    engine: sa.Engine, client: GamePlatformClient, day: datetime, *, coach_id: str | None = None, dry_run: bool = False
+) -> Telemetry:
     """Historical solves of one UTC day for every competitor. Idempotent (unique keys), and it never
     moves a cursor: the incremental sync keeps its own place."""
     started, telemetry = time.perf_counter(), Telemetry(flash_sentinel="not run (backfill)")
@@ -182,7 +224,9 @@ def backfill_day(engine: sa.Engine, client: GamePlatformClient, day: datetime, *
     return telemetry
 
 
-def totals_sweep(engine: sa.Engine, client: GamePlatformClient, *, batch_size: int = 100, dry_run: bool = False) -> Telemetry:
+def totals_sweep(
+    engine: sa.Engine, client: GamePlatformClient, *, batch_size: int = 100, dry_run: bool = False
+) -> Telemetry:
     """Fresh totals for flagged competitors; each flag clears only with its totals, in one transaction."""
     started, telemetry = time.perf_counter(), Telemetry(flash_sentinel="not run (sweep)")
     calls_before = client.api_calls
@@ -198,7 +242,9 @@ def totals_sweep(engine: sa.Engine, client: GamePlatformClient, *, batch_size: i
             continue
         if not dry_run:
             with engine.begin() as conn:
-                gp.store_totals(conn, uid, scores.total_challenges_solved, scores.total_points, scores.monthly_ctf_challenges)
+                gp.store_totals(
+                    conn, uid, scores.total_challenges_solved, scores.total_points, scores.monthly_ctf_challenges
+                )
         telemetry.synced += 1
     telemetry.api_calls = client.api_calls - calls_before
     telemetry.duration_ms = (time.perf_counter() - started) * 1000

@@ -84,17 +84,24 @@ def bump_versions(conn: sa.Connection, boards: list[tuple[str, str]]) -> dict[tu
     """Inside the transaction that changes the boards' data: their new versions."""
     if not boards:
         return {}
-    rows = conn.execute(sa.text(
-        "INSERT INTO board_versions (scope, scope_id, version) SELECT s, i, 1 FROM unnest(CAST(:scopes AS text[]), CAST(:ids AS text[])) AS b(s, i)"
-        " ON CONFLICT (scope, scope_id) DO UPDATE SET version = board_versions.version + 1 RETURNING scope, scope_id, version"
-    ), {"scopes": [s for s, _ in boards], "ids": [i for _, i in boards]})
+    rows = conn.execute(
+        sa.text(
+            "INSERT INTO board_versions (scope, scope_id, version) SELECT s, i, 1 FROM unnest(CAST(:scopes AS text[]), CAST(:ids AS text[])) AS b(s, i)"
+            " ON CONFLICT (scope, scope_id) DO UPDATE SET version = board_versions.version + 1 RETURNING scope, scope_id, version"
+        ),
+        {"scopes": [s for s, _ in boards], "ids": [i for _, i in boards]},
+    )
     return {(r.scope, r.scope_id): r.version for r in rows}
 
 
 def current_version(conn: sa.Connection, scope: str, scope_id: str) -> int:
-    return conn.execute(
-        sa.text("SELECT version FROM board_versions WHERE scope = :s AND scope_id = :i"), {"s": scope, "i": scope_id}
-    ).scalar_one_or_none() or 0
+    return (
+        conn.execute(
+            sa.text("SELECT version FROM board_versions WHERE scope = :s AND scope_id = :i"),
+            {"s": scope, "i": scope_id},
+        ).scalar_one_or_none()
+        or 0
+    )
 
 
 def project(client: redis.Redis, scope: str, scope_id: str, version: int, scores: Mapping[str, float]) -> bool:
@@ -158,10 +165,13 @@ BOARD_SOURCE = {
 def _board(conn: sa.Connection, scope: str, scope_id: str) -> tuple[str, int]:
     """(members query, current version) of a board, in one round trip; BoardNotFound if it has no owner."""
     source, table, column = BOARD_SOURCE[scope]
-    row = conn.execute(sa.text(
-        f"SELECT {source} AS source, COALESCE((SELECT version FROM board_versions"
-        f" WHERE scope = :scope AND scope_id = :i), 0) AS version FROM {table} WHERE {column} = :i"
-    ), {"scope": scope, "i": scope_id}).one_or_none()
+    row = conn.execute(
+        sa.text(
+            f"SELECT {source} AS source, COALESCE((SELECT version FROM board_versions"
+            f" WHERE scope = :scope AND scope_id = :i), 0) AS version FROM {table} WHERE {column} = :i"
+        ),
+        {"scope": scope, "i": scope_id},
+    ).one_or_none()
     if row is None:
         raise BoardNotFound(f"no {scope} {scope_id!r}")
     return MEMBERS_SQL[row.source], row.version
@@ -186,11 +196,23 @@ def all_scores(conn: sa.Connection, members: str, scope_id: str) -> list[tuple[s
     """The whole board (`members`, its query from `_board`) as (user_id, board score), in no particular
     order: what a rebuild writes. Times come as Unix seconds, so no datetime is built for 50k rows."""
     with hash_joins(conn):
-        rows = conn.execute(sa.text(f"SELECT user_id, points, {SECONDS_SQL.format('last_scored_at')} FROM ({members}) b"), {"scope_id": scope_id}).all()
+        rows = conn.execute(
+            sa.text(f"SELECT user_id, points, {SECONDS_SQL.format('last_scored_at')} FROM ({members}) b"),
+            {"scope_id": scope_id},
+        ).all()
     return [(user, encode_seconds(int(points), at)) for user, points, at in rows]
 
 
-def read(engine: sa.Engine, client: redis.Redis | None, scope: str, scope_id: str, *, limit: int = 100, offset: int = 0, around: str | None = None) -> Board:
+def read(
+    engine: sa.Engine,
+    client: redis.Redis | None,
+    scope: str,
+    scope_id: str,
+    *,
+    limit: int = 100,
+    offset: int = 0,
+    around: str | None = None,
+) -> Board:
     """A page of the board: from Redis when its projection is current, else from PostgreSQL."""
     ranking = BOARD_RANKING[scope]
     with engine.connect() as conn:
@@ -206,7 +228,9 @@ def read(engine: sa.Engine, client: redis.Redis | None, scope: str, scope_id: st
         return _read_postgres(conn, members, scope, scope_id, ranking, limit, offset, around)
 
 
-def _read_redis(client: redis.Redis, scope: str, scope_id: str, ranking: RankMode, limit: int, offset: int, around: str | None) -> Board:
+def _read_redis(
+    client: redis.Redis, scope: str, scope_id: str, ranking: RankMode, limit: int, offset: int, around: str | None
+) -> Board:
     key = board_key(scope, scope_id)
     if around is not None:
         position = client.zrank(key, around)
@@ -225,10 +249,21 @@ def _read_redis(client: redis.Redis, scope: str, scope_id: str, ranking: RankMod
         # Distinct better scores: O(rows above the page); cheap for the top pages players read most.
         better = client.zrangebyscore(key, "-inf", f"({entries[0][1]!r}", withscores=True)
         first_rank = len({score for _, score in better}) + 1
-    return Board(scope, scope_id, ranking, total, rank_rows(rows, ranking, offset=offset, first_rank=first_rank), "redis", offset)
+    return Board(
+        scope, scope_id, ranking, total, rank_rows(rows, ranking, offset=offset, first_rank=first_rank), "redis", offset
+    )
 
 
-def _read_postgres(conn: sa.Connection, members: str, scope: str, scope_id: str, ranking: RankMode, limit: int, offset: int, around: str | None) -> Board:
+def _read_postgres(
+    conn: sa.Connection,
+    members: str,
+    scope: str,
+    scope_id: str,
+    ranking: RankMode,
+    limit: int,
+    offset: int,
+    around: str | None,
+) -> Board:
     params = {"scope_id": scope_id, "limit": limit, "offset": offset, "around": around}
     ranked = f"""
         WITH b AS ({members}),
@@ -236,21 +271,39 @@ def _read_postgres(conn: sa.Connection, members: str, scope: str, scope_id: str,
                      dense_rank() OVER ({TIES}) AS dense, count(*) OVER () AS total FROM b)"""
     with hash_joins(conn):
         if around is not None:
-            position = conn.execute(sa.text(f"{ranked} SELECT position FROM r WHERE user_id = :around"), params).scalar_one_or_none()
+            position = conn.execute(
+                sa.text(f"{ranked} SELECT position FROM r WHERE user_id = :around"), params
+            ).scalar_one_or_none()
             if position is None:
                 raise BoardNotFound(f"{around!r} is not on the {scope} board {scope_id!r}")
             params["offset"] = offset = max(position - 1 - limit // 2, 0)
-        page = conn.execute(sa.text(f"{ranked} SELECT * FROM r WHERE position > :offset ORDER BY position LIMIT :limit"), params).all()
-        total = page[0].total if page else conn.execute(sa.text(f"SELECT count(*) FROM ({members}) b"), params).scalar_one()
-    first_rank = {"ordinal": None, "competition": page[0].competition, "dense": page[0].dense}[ranking] if page else None
-    return Board(scope, scope_id, ranking, total, rank_rows(_rows(page), ranking, offset=offset, first_rank=first_rank), "postgres", offset)
+        page = conn.execute(
+            sa.text(f"{ranked} SELECT * FROM r WHERE position > :offset ORDER BY position LIMIT :limit"), params
+        ).all()
+        total = (
+            page[0].total if page else conn.execute(sa.text(f"SELECT count(*) FROM ({members}) b"), params).scalar_one()
+        )
+    first_rank = (
+        {"ordinal": None, "competition": page[0].competition, "dense": page[0].dense}[ranking] if page else None
+    )
+    return Board(
+        scope,
+        scope_id,
+        ranking,
+        total,
+        rank_rows(_rows(page), ranking, offset=offset, first_rank=first_rank),
+        "postgres",
+        offset,
+    )
 
 
 def read_teams(engine: sa.Engine, room_id: str, *, limit: int = 100, offset: int = 0) -> Board:
     """A room's team board, computed from PostgreSQL: a team scores the sum of its members' results."""
     with engine.connect() as conn:
         members = all_rows(conn, "room", room_id)
-        team_of = dict(conn.execute(sa.text("SELECT user_id, team_id FROM room_members WHERE room_id = :r"), {"r": room_id}).all())
+        team_of = dict(
+            conn.execute(sa.text("SELECT user_id, team_id FROM room_members WHERE room_id = :r"), {"r": room_id}).all()
+        )
     totals: dict[str, tuple[int, datetime | None]] = {}
     for row in members:
         team = team_of.get(row.user_id)
@@ -261,4 +314,6 @@ def read_teams(engine: sa.Engine, room_id: str, *, limit: int = 100, offset: int
         totals[team] = (points + row.points, max(times, default=None))
     ordered = sorted((Row(team, p, t) for team, (p, t) in totals.items()), key=sort_key)
     ranking = BOARD_RANKING["room"]
-    return Board("room", room_id, ranking, len(ordered), rank_rows(ordered, ranking)[offset : offset + limit], "postgres", offset)
+    return Board(
+        "room", room_id, ranking, len(ordered), rank_rows(ordered, ranking)[offset : offset + limit], "postgres", offset
+    )

@@ -61,9 +61,14 @@ class Settings(BaseSettings):
     @property
     def insecure_defaults(self) -> list[str]:
         """Names of secrets still at their development defaults (never their values)."""
-        return [name for name, value, default in (
-            ("API_JWT_SECRET", self.api_jwt_secret, DEV_JWT_SECRET), ("ADMIN_TOKEN", self.admin_token, DEV_ADMIN_TOKEN),
-        ) if value.get_secret_value() == default]
+        return [
+            name
+            for name, value, default in (
+                ("API_JWT_SECRET", self.api_jwt_secret, DEV_JWT_SECRET),
+                ("ADMIN_TOKEN", self.admin_token, DEV_ADMIN_TOKEN),
+            )
+            if value.get_secret_value() == default
+        ]
 
     @property
     def sqlalchemy_database_url(self) -> str:

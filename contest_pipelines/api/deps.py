@@ -45,18 +45,26 @@ def async_redis_client(settings: SettingsDep) -> aioredis.Redis:
 
 def current_user(settings: SettingsDep, creds: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]) -> str:
     if creds is None:
-        raise HTTPException(status.HTTP_401_UNAUTHORIZED, "missing bearer token", headers={"WWW-Authenticate": "Bearer"})
+        raise HTTPException(
+            status.HTTP_401_UNAUTHORIZED, "missing bearer token", headers={"WWW-Authenticate": "Bearer"}
+        )
     try:
         return decode_token(settings.api_jwt_secret.get_secret_value(), creds.credentials)["sub"]
     except InvalidToken as exc:
-        raise HTTPException(status.HTTP_401_UNAUTHORIZED, f"invalid token: {exc}", headers={"WWW-Authenticate": "Bearer"}) from exc
+        raise HTTPException(
+            status.HTTP_401_UNAUTHORIZED, f"invalid token: {exc}", headers={"WWW-Authenticate": "Bearer"}
+        ) from exc
 
 
-def require_admin(settings: SettingsDep, creds: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]) -> None:
+def require_admin(
+    settings: SettingsDep, creds: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
+) -> None:
     if creds is None or not is_admin(
         settings.api_jwt_secret.get_secret_value(), settings.admin_token.get_secret_value(), creds.credentials
     ):
-        raise HTTPException(status.HTTP_401_UNAUTHORIZED, "admin token required", headers={"WWW-Authenticate": "Bearer"})
+        raise HTTPException(
+            status.HTTP_401_UNAUTHORIZED, "admin token required", headers={"WWW-Authenticate": "Bearer"}
+        )
 
 
 DbEngine = Annotated[sa.Engine, Depends(db_engine)]

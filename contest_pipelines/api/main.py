@@ -7,19 +7,28 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from contest_pipelines.clients import quiet_http_logs
 from contest_pipelines.api.routes import admin, events, health, scoreboards, sync
+from contest_pipelines.clients import quiet_http_logs
 from contest_pipelines.db.sync_queue import SyncRequestRejected
 from contest_pipelines.settings import get_settings
 
-ERROR_CODES = {401: "unauthorized", 403: "forbidden", 404: "not_found", 409: "conflict", 422: "invalid_request", 503: "unavailable"}
+ERROR_CODES = {
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    409: "conflict",
+    422: "invalid_request",
+    503: "unavailable",
+}
 
 
 def create_app() -> FastAPI:
     quiet_http_logs()
     insecure = get_settings().insecure_defaults
     if insecure:
-        logging.getLogger(__name__).warning("%s still at the development default: set them before exposing the API", ", ".join(insecure))
+        logging.getLogger(__name__).warning(
+            "%s still at the development default: set them before exposing the API", ", ".join(insecure)
+        )
     app = FastAPI(title="contest_pipelines API", version="0.1.0")
     for module in (sync, events, scoreboards, health, admin):
         app.include_router(module.router)
@@ -28,13 +37,16 @@ def create_app() -> FastAPI:
 
     @app.exception_handler(SyncRequestRejected)
     async def _rejected(_: Request, exc: SyncRequestRejected) -> JSONResponse:
-        return JSONResponse({"error": ERROR_CODES.get(exc.status_code, "error"), "detail": exc.reason}, status_code=exc.status_code)
+        return JSONResponse(
+            {"error": ERROR_CODES.get(exc.status_code, "error"), "detail": exc.reason}, status_code=exc.status_code
+        )
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
         return JSONResponse(
             {"error": ERROR_CODES.get(exc.status_code, "error"), "detail": exc.detail},
-            status_code=exc.status_code, headers=getattr(exc, "headers", None),
+            status_code=exc.status_code,
+            headers=getattr(exc, "headers", None),
         )
 
     @app.exception_handler(RequestValidationError)

@@ -24,21 +24,35 @@ class GameSyncConfig(dg.Config):
 def _metadata(telemetry: Telemetry) -> dict:
     t = telemetry.as_dict()
     return {
-        "dagster/row_count": t["new_solves"], "processed": t["processed"], "synced": t["synced"], "skipped": t["skipped"],
-        "new_solves": t["new_solves"], "api_calls": t["api_calls"], "errors": t["errors"],
-        "flash_sentinel": t["flash_sentinel"], "flash_events_synced": t["flash_events_synced"],
-        "duration_ms": round(t["duration_ms"], 1), "error_samples": "; ".join(t["error_samples"]) or "none",
+        "dagster/row_count": t["new_solves"],
+        "processed": t["processed"],
+        "synced": t["synced"],
+        "skipped": t["skipped"],
+        "new_solves": t["new_solves"],
+        "api_calls": t["api_calls"],
+        "errors": t["errors"],
+        "flash_sentinel": t["flash_sentinel"],
+        "flash_events_synced": t["flash_events_synced"],
+        "duration_ms": round(t["duration_ms"], 1),
+        "error_samples": "; ".join(t["error_samples"]) or "none",
     }
 
 
 @dg.asset(partitions_def=days, group_name=GAME_GROUP, kinds={"postgres"})
-def challenge_solves(context: dg.AssetExecutionContext, config: GameSyncConfig, postgres: PostgresResource, game_platform: GamePlatformResource) -> dg.MaterializeResult:
+def challenge_solves(
+    context: dg.AssetExecutionContext,
+    config: GameSyncConfig,
+    postgres: PostgresResource,
+    game_platform: GamePlatformResource,
+) -> dg.MaterializeResult:
     """Competitors' challenge solves on the CTF game platform, one row per solve, by day solved."""
     engine, started = postgres.engine(), datetime.now(UTC)
     day = datetime.strptime(context.partition_key, "%Y-%m-%d").replace(tzinfo=UTC)
     with game_platform.client() as client:
         if day.date() >= started.date():
-            telemetry = incremental_sync(engine, client, batch_size=config.batch_size, coach_id=config.coach_id, dry_run=config.dry_run)
+            telemetry = incremental_sync(
+                engine, client, batch_size=config.batch_size, coach_id=config.coach_id, dry_run=config.dry_run
+            )
             job = "game_platform_sync"
         else:  # an earlier day: a backfill, which never moves the incremental cursors
             telemetry = backfill_day(engine, client, day, coach_id=config.coach_id, dry_run=config.dry_run)
@@ -50,7 +64,12 @@ def challenge_solves(context: dg.AssetExecutionContext, config: GameSyncConfig, 
 
 
 @dg.asset(group_name=GAME_GROUP, kinds={"postgres"})
-def player_totals(context: dg.AssetExecutionContext, config: GameSyncConfig, postgres: PostgresResource, game_platform: GamePlatformResource) -> dg.MaterializeResult:
+def player_totals(
+    context: dg.AssetExecutionContext,
+    config: GameSyncConfig,
+    postgres: PostgresResource,
+    game_platform: GamePlatformResource,
+) -> dg.MaterializeResult:
     """Each competitor's platform totals (challenges completed, total score, monthly CTF challenges)."""
     engine, started = postgres.engine(), datetime.now(UTC)
     with game_platform.client() as client:
@@ -60,5 +79,11 @@ def player_totals(context: dg.AssetExecutionContext, config: GameSyncConfig, pos
     return dg.MaterializeResult(metadata=_metadata(telemetry))
 
 
-game_platform_sync_job = dg.define_asset_job("game_platform_sync_job", selection=[challenge_solves], description="Incremental solves (today's partition) or a day's backfill.")
-totals_sweep_job = dg.define_asset_job("totals_sweep_job", selection=[player_totals], description="Refresh totals of flagged competitors.")
+game_platform_sync_job = dg.define_asset_job(
+    "game_platform_sync_job",
+    selection=[challenge_solves],
+    description="Incremental solves (today's partition) or a day's backfill.",
+)
+totals_sweep_job = dg.define_asset_job(
+    "totals_sweep_job", selection=[player_totals], description="Refresh totals of flagged competitors."
+)

@@ -15,7 +15,13 @@ rooms_partitions = dg.DynamicPartitionsDefinition(name="rooms")
     partitions_def=rooms_partitions,
     group_name=SCORING_GROUP,
     kinds={"postgres", "redis"},
-    check_specs=[dg.AssetCheckSpec(LEDGER_CHECK, asset="settlement_ledger", description="Ledger totals equal the standings of the room's scopes.")],
+    check_specs=[
+        dg.AssetCheckSpec(
+            LEDGER_CHECK,
+            asset="settlement_ledger",
+            description="Ledger totals equal the standings of the room's scopes.",
+        )
+    ],
     retry_policy=dg.RetryPolicy(max_retries=2, delay=5),
 )
 def settlement_ledger(context: dg.AssetExecutionContext, postgres: PostgresResource, redis: RedisResource):
@@ -27,22 +33,27 @@ def settlement_ledger(context: dg.AssetExecutionContext, postgres: PostgresResou
     except RoomNotSettleable as exc:
         raise dg.Failure(description=str(exc)) from exc
     outcome = settled.outcome
-    context.log.info(f"room {room_id}: {outcome.status} (version {outcome.version}, {len(outcome.deltas)} members changed)")
-    yield dg.MaterializeResult(metadata={
-        "status": outcome.status,
-        "version": outcome.version or 0,
-        "result_hash": outcome.result_hash,
-        "dagster/row_count": outcome.members,
-        "changed_members": len(outcome.deltas),
-        "points_delta": outcome.points_delta,
-        "db_ms": round(outcome.db_ms, 2),
-        "redis_ms": round(settled.redis_ms, 2),
-        "boards_projected": settled.projected,
-    })
+    context.log.info(
+        f"room {room_id}: {outcome.status} (version {outcome.version}, {len(outcome.deltas)} members changed)"
+    )
+    yield dg.MaterializeResult(
+        metadata={
+            "status": outcome.status,
+            "version": outcome.version or 0,
+            "result_hash": outcome.result_hash,
+            "dagster/row_count": outcome.members,
+            "changed_members": len(outcome.deltas),
+            "points_delta": outcome.points_delta,
+            "db_ms": round(outcome.db_ms, 2),
+            "redis_ms": round(settled.redis_ms, 2),
+            "boards_projected": settled.projected,
+        }
+    )
     with engine.connect() as conn:
         problems = ledger_mismatches(conn, room_id)
     yield dg.AssetCheckResult(
-        check_name=LEDGER_CHECK, passed=not problems,
+        check_name=LEDGER_CHECK,
+        passed=not problems,
         metadata={"mismatches": "; ".join(problems) or "none"},
         description="; ".join(problems) or "ledger totals equal the standings",
     )

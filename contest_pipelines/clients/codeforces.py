@@ -184,9 +184,13 @@ class CodeforcesClient:
         except (ValueError, KeyError, TypeError):
             log.error(
                 "Codeforces %s returned an unparseable body (HTTP %s): %r",
-                method, response.status_code, response.text[:EXCERPT_CHARS],
+                method,
+                response.status_code,
+                response.text[:EXCERPT_CHARS],
             )
-            raise CodeforcesUnavailable(f"{method} returned an unparseable body (HTTP {response.status_code})") from None
+            raise CodeforcesUnavailable(
+                f"{method} returned an unparseable body (HTTP {response.status_code})"
+            ) from None
         if status == "OK" and "result" in body:
             return body["result"]
         if "call limit exceeded" in comment.lower():

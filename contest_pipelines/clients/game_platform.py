@@ -297,9 +297,7 @@ class GamePlatformClient:
         self._send(method, path, None, body, self._context(method, path, None, body))
 
     @staticmethod
-    def _context(
-        method: str, path: str, params: dict[str, Any] | None, body: dict[str, Any] | None
-    ) -> dict[str, Any]:
+    def _context(method: str, path: str, params: dict[str, Any] | None, body: dict[str, Any] | None) -> dict[str, Any]:
         context: dict[str, Any] = {"method": method, "path": "/" + path}
         safe = {k: v for k, v in {**(body or {}), **(params or {})}.items() if k in SAFE_FIELDS}
         if safe:

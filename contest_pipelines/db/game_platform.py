@@ -21,7 +21,9 @@ def ensure_sync_state(conn: sa.Connection) -> int:
         insert(sync_state)
         .from_select(
             ["syned_user_id", "next_due_at"],
-            sa.select(players.c.game_platform_id, sa.func.to_timestamp(0)).where(players.c.game_platform_id.is_not(None)),
+            sa.select(players.c.game_platform_id, sa.func.to_timestamp(0)).where(
+                players.c.game_platform_id.is_not(None)
+            ),
         )
         .on_conflict_do_nothing()
     )
@@ -43,7 +45,11 @@ def due_competitors(conn: sa.Connection, now: datetime, limit: int, coach_id: st
 
 
 def all_competitor_ids(conn: sa.Connection, coach_id: str | None = None) -> list[str]:
-    query = sa.select(players.c.game_platform_id).where(players.c.game_platform_id.is_not(None)).order_by(players.c.game_platform_id)
+    query = (
+        sa.select(players.c.game_platform_id)
+        .where(players.c.game_platform_id.is_not(None))
+        .order_by(players.c.game_platform_id)
+    )
     if coach_id is not None:
         query = query.where(players.c.coach_id == coach_id)
     return list(conn.execute(query).scalars())
@@ -53,7 +59,9 @@ def insert_solves(conn: sa.Connection, rows: list[dict]) -> int:
     """New solves only: a solve already stored is ignored by its unique key. Returns how many were new."""
     if not rows:
         return 0
-    return len(conn.execute(insert(challenge_solves).values(rows).on_conflict_do_nothing().returning(sa.literal(1))).all())
+    return len(
+        conn.execute(insert(challenge_solves).values(rows).on_conflict_do_nothing().returning(sa.literal(1))).all()
+    )
 
 
 def record_sync(conn: sa.Connection, syned_user_id: str, values: dict) -> None:
@@ -63,7 +71,11 @@ def record_sync(conn: sa.Connection, syned_user_id: str, values: dict) -> None:
 def known_flash_events(conn: sa.Connection, event_ids: list[str]) -> set[str]:
     if not event_ids:
         return set()
-    return set(conn.execute(sa.select(flash_ctf_events.c.event_id).where(flash_ctf_events.c.event_id.in_(event_ids)).distinct()).scalars())
+    return set(
+        conn.execute(
+            sa.select(flash_ctf_events.c.event_id).where(flash_ctf_events.c.event_id.in_(event_ids)).distinct()
+        ).scalars()
+    )
 
 
 def upsert_flash_events(conn: sa.Connection, rows: list[dict]) -> int:
@@ -71,31 +83,58 @@ def upsert_flash_events(conn: sa.Connection, rows: list[dict]) -> int:
         return 0
     stmt = insert(flash_ctf_events).values(rows)
     columns = [c for c in rows[0] if c not in ("syned_user_id", "event_id")]
-    return conn.execute(stmt.on_conflict_do_update(
-        index_elements=["syned_user_id", "event_id"], set_={**{c: stmt.excluded[c] for c in columns}, "synced_at": sa.func.now()}
-    )).rowcount
+    return conn.execute(
+        stmt.on_conflict_do_update(
+            index_elements=["syned_user_id", "event_id"],
+            set_={**{c: stmt.excluded[c] for c in columns}, "synced_at": sa.func.now()},
+        )
+    ).rowcount
 
 
 def flagged_for_totals(conn: sa.Connection, limit: int) -> list[str]:
-    return list(conn.execute(
-        sa.select(sync_state.c.syned_user_id).where(sync_state.c.needs_totals_refresh)
-        .order_by(sync_state.c.syned_user_id).limit(limit)
-    ).scalars())
+    return list(
+        conn.execute(
+            sa.select(sync_state.c.syned_user_id)
+            .where(sync_state.c.needs_totals_refresh)
+            .order_by(sync_state.c.syned_user_id)
+            .limit(limit)
+        ).scalars()
+    )
 
 
 def store_totals(conn: sa.Connection, syned_user_id: str, completed: int, score: int, monthly: int) -> None:
     """Totals and the cleared flag commit together: a crash before this leaves the flag set."""
     values = {"challenges_completed": completed, "total_score": score, "monthly_ctf_challenges": monthly}
-    conn.execute(insert(player_totals).values(syned_user_id=syned_user_id, **values).on_conflict_do_update(
-        index_elements=["syned_user_id"], set_={**values, "refreshed_at": sa.func.now()}
-    ))
-    conn.execute(sync_state.update().where(sync_state.c.syned_user_id == syned_user_id).values(needs_totals_refresh=False))
+    conn.execute(
+        insert(player_totals)
+        .values(syned_user_id=syned_user_id, **values)
+        .on_conflict_do_update(index_elements=["syned_user_id"], set_={**values, "refreshed_at": sa.func.now()})
+    )
+    conn.execute(
+        sync_state.update().where(sync_state.c.syned_user_id == syned_user_id).values(needs_totals_refresh=False)
+    )
 
 
-def record_run(conn: sa.Connection, job: str, run_id: str | None, started_at: datetime, telemetry: dict, dry_run: bool) -> None:
-    conn.execute(sync_runs.insert().values(
-        job=job, dagster_run_id=run_id, started_at=started_at, finished_at=sa.func.now(), dry_run=dry_run,
-        processed=telemetry.get("processed", 0), with_new_data=telemetry.get("synced", 0), skipped=telemetry.get("skipped", 0),
-        api_calls=telemetry.get("api_calls", 0), errors=telemetry.get("errors", 0), duration_ms=telemetry.get("duration_ms"),
-        batch={k: v for k, v in telemetry.items() if k not in ("processed", "synced", "skipped", "api_calls", "errors", "duration_ms")},
-    ))
+def record_run(
+    conn: sa.Connection, job: str, run_id: str | None, started_at: datetime, telemetry: dict, dry_run: bool
+) -> None:
+    conn.execute(
+        sync_runs.insert().values(
+            job=job,
+            dagster_run_id=run_id,
+            started_at=started_at,
+            finished_at=sa.func.now(),
+            dry_run=dry_run,
+            processed=telemetry.get("processed", 0),
+            with_new_data=telemetry.get("synced", 0),
+            skipped=telemetry.get("skipped", 0),
+            api_calls=telemetry.get("api_calls", 0),
+            errors=telemetry.get("errors", 0),
+            duration_ms=telemetry.get("duration_ms"),
+            batch={
+                k: v
+                for k, v in telemetry.items()
+                if k not in ("processed", "synced", "skipped", "api_calls", "errors", "duration_ms")
+            },
+        )
+    )

@@ -21,7 +21,6 @@ from contest_pipelines.db.tables import (
 from contest_pipelines.domain.validation_matrix import normalize_problem_id
 from contest_pipelines.scoreboards import bump_versions
 
-
 CHUNK_ROWS = 5000
 
 
@@ -122,10 +121,23 @@ class Fixture(_Model):
 # (a reload must not reset a competitor promoted to `complete` back to the default status).
 COACH_COLUMNS = {"coachId": "coach_id", "name": "name", "email": "email"}
 PLAYER_COLUMNS = {
-    "userId": "user_id", "cfHandle": "cf_handle", "displayName": "display_name", "coachId": "coach_id",
-    "firstName": "first_name", "lastName": "last_name", "email": "email", "status": "status", "gamePlatformId": "game_platform_id",
+    "userId": "user_id",
+    "cfHandle": "cf_handle",
+    "displayName": "display_name",
+    "coachId": "coach_id",
+    "firstName": "first_name",
+    "lastName": "last_name",
+    "email": "email",
+    "status": "status",
+    "gamePlatformId": "game_platform_id",
 }
-TEAM_COLUMNS = {"teamId": "team_id", "name": "name", "coachId": "coach_id", "division": "division", "affiliation": "affiliation"}
+TEAM_COLUMNS = {
+    "teamId": "team_id",
+    "name": "name",
+    "coachId": "coach_id",
+    "division": "division",
+    "affiliation": "affiliation",
+}
 GUESS_COLUMNS = {"roomId": "room_id", "userId": "user_id", "home": "home", "away": "away", "guessedAt": "guessed_at"}
 
 
@@ -143,7 +155,8 @@ def _upsert(conn: sa.Connection, table: sa.Table, rows: list[dict], keys: list[s
     # Chunks keep each statement under PostgreSQL's 65,535 bind parameters.
     return sum(
         _upsert_chunk(conn, table, group[i : i + CHUNK_ROWS], keys)
-        for group in by_shape.values() for i in range(0, len(group), CHUNK_ROWS)
+        for group in by_shape.values()
+        for i in range(0, len(group), CHUNK_ROWS)
     )
 
 
@@ -161,28 +174,57 @@ def load_fixture(conn: sa.Connection, fixture: Fixture) -> dict[str, int]:
     """Upsert everything in one transaction (the caller's); loading twice changes nothing."""
     league_ids = {t.leagueId for t in fixture.tournaments} - {lg.leagueId for lg in fixture.leagues}
     counts = {
-        "leagues": _upsert(conn, leagues, [{"league_id": lg.leagueId, "name": lg.name} for lg in fixture.leagues], ["league_id"])
+        "leagues": _upsert(
+            conn, leagues, [{"league_id": lg.leagueId, "name": lg.name} for lg in fixture.leagues], ["league_id"]
+        )
         + _ensure(conn, leagues, [{"league_id": i, "name": i} for i in sorted(league_ids)], ["league_id"]),
-        "tournaments": _upsert(conn, tournaments, [
-            {"tournament_id": t.tournamentId, "league_id": t.leagueId, "name": t.name} for t in fixture.tournaments
-        ], ["tournament_id"]),
+        "tournaments": _upsert(
+            conn,
+            tournaments,
+            [{"tournament_id": t.tournamentId, "league_id": t.leagueId, "name": t.name} for t in fixture.tournaments],
+            ["tournament_id"],
+        ),
         "coaches": _upsert(conn, coaches, [given(c, COACH_COLUMNS) for c in fixture.coaches], ["coach_id"]),
         "players": _upsert(conn, players, [given(p, PLAYER_COLUMNS) for p in fixture.players], ["user_id"]),
         "teams": _upsert(conn, teams, [given(t, TEAM_COLUMNS) for t in fixture.teams], ["team_id"]),
-        "team_members": _upsert(conn, team_members, [
-            {"team_id": t.teamId, "user_id": u} for t in fixture.teams for u in t.members
-        ], ["team_id", "user_id"]),
-        "rooms": _upsert(conn, rooms, [
-            {"room_id": r.roomId, "name": r.name, "starts_at": r.startsAt, "ends_at": r.endsAt, "tournament_id": r.tournamentId, "kind": r.kind}
-            for r in fixture.rooms
-        ], ["room_id"]),
-        "room_problems": _upsert(conn, room_problems, [
-            {"room_id": r.roomId, "problem_id": p.problemId, "points": p.points, "revealed_at": p.revealedAt}
-            for r in fixture.rooms for p in r.problems
-        ], ["room_id", "problem_id"]),
-        "room_members": _upsert(conn, room_members, [
-            {"room_id": r.roomId, "user_id": m.userId, "team_id": m.teamId} for r in fixture.rooms for m in r.members
-        ], ["room_id", "user_id"]),
+        "team_members": _upsert(
+            conn,
+            team_members,
+            [{"team_id": t.teamId, "user_id": u} for t in fixture.teams for u in t.members],
+            ["team_id", "user_id"],
+        ),
+        "rooms": _upsert(
+            conn,
+            rooms,
+            [
+                {
+                    "room_id": r.roomId,
+                    "name": r.name,
+                    "starts_at": r.startsAt,
+                    "ends_at": r.endsAt,
+                    "tournament_id": r.tournamentId,
+                    "kind": r.kind,
+                }
+                for r in fixture.rooms
+            ],
+            ["room_id"],
+        ),
+        "room_problems": _upsert(
+            conn,
+            room_problems,
+            [
+                {"room_id": r.roomId, "problem_id": p.problemId, "points": p.points, "revealed_at": p.revealedAt}
+                for r in fixture.rooms
+                for p in r.problems
+            ],
+            ["room_id", "problem_id"],
+        ),
+        "room_members": _upsert(
+            conn,
+            room_members,
+            [{"room_id": r.roomId, "user_id": m.userId, "team_id": m.teamId} for r in fixture.rooms for m in r.members],
+            ["room_id", "user_id"],
+        ),
         # A guess without a time keeps the time it was first loaded at, so reloading changes nothing.
         "guesses": _upsert(conn, guesses, [given(g, GUESS_COLUMNS) for g in fixture.guesses], ["room_id", "user_id"]),
     }
@@ -209,4 +251,8 @@ def _ensure(conn: sa.Connection, table: sa.Table, rows: list[dict], keys: list[s
     """Insert rows that are missing; existing ones keep their values (a league named only by its id)."""
     if not rows:
         return 0
-    return len(conn.execute(insert(table).values(rows).on_conflict_do_nothing(index_elements=keys).returning(sa.literal(1))).all())
+    return len(
+        conn.execute(
+            insert(table).values(rows).on_conflict_do_nothing(index_elements=keys).returning(sa.literal(1))
+        ).all()
+    )

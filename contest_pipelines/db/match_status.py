@@ -15,7 +15,8 @@ CORRECTION_WINDOW = timedelta(hours=48)
 
 def end_due_contest_rooms(conn: sa.Connection) -> int:
     """Contest rooms past their end time become `ended`, once; returns how many did."""
-    result = conn.execute(sa.text("""
+    result = conn.execute(
+        sa.text("""
         WITH due AS (
             SELECT room_id, status FROM rooms
             WHERE kind = 'contest' AND ends_at <= now() AND status <> 'ended'
@@ -24,7 +25,8 @@ def end_due_contest_rooms(conn: sa.Connection) -> int:
             UPDATE rooms r SET status = 'ended' FROM due WHERE r.room_id = due.room_id
             RETURNING r.room_id, due.status AS previous)
         INSERT INTO room_transitions (room_id, previous, current, settlement_requested)
-        SELECT room_id, previous, 'ended', true FROM ended"""))
+        SELECT room_id, previous, 'ended', true FROM ended""")
+    )
     return result.rowcount
 
 
@@ -33,12 +35,14 @@ def prediction_rooms_to_poll(conn: sa.Connection) -> list[str]:
     recent = sa.select(room_transitions.c.room_id).where(
         room_transitions.c.current == ENDED, room_transitions.c.at > sa.func.now() - CORRECTION_WINDOW
     )
-    return list(conn.execute(
-        sa.select(rooms.c.room_id)
-        .where(rooms.c.kind == "prediction", rooms.c.starts_at <= sa.func.now())
-        .where(sa.or_(rooms.c.status != ENDED, rooms.c.room_id.in_(recent)))
-        .order_by(rooms.c.room_id)
-    ).scalars())
+    return list(
+        conn.execute(
+            sa.select(rooms.c.room_id)
+            .where(rooms.c.kind == "prediction", rooms.c.starts_at <= sa.func.now())
+            .where(sa.or_(rooms.c.status != ENDED, rooms.c.room_id.in_(recent)))
+            .order_by(rooms.c.room_id)
+        ).scalars()
+    )
 
 
 def record_report(conn: sa.Connection, room_id: str, report: MatchReport) -> bool:
@@ -51,16 +55,25 @@ def record_report(conn: sa.Connection, room_id: str, report: MatchReport) -> boo
     if before == now:
         return False
     values = {"status": report.status, "home_score": report.home, "away_score": report.away}
-    conn.execute(insert(match_results).values(room_id=room_id, **values).on_conflict_do_update(
-        index_elements=["room_id"], set_={**values, "observed_at": sa.func.now()}
-    ))
-    conn.execute(rooms.update().where(rooms.c.room_id == room_id).values(status=ENDED if report.final else report.status))
+    conn.execute(
+        insert(match_results)
+        .values(room_id=room_id, **values)
+        .on_conflict_do_update(index_elements=["room_id"], set_={**values, "observed_at": sa.func.now()})
+    )
+    conn.execute(
+        rooms.update().where(rooms.c.room_id == room_id).values(status=ENDED if report.final else report.status)
+    )
     # A first end, or an ended match whose score was corrected.
     requested = report.final and (before is None or before[0] != ENDED or before[1:] != now[1:])
-    conn.execute(room_transitions.insert().values(
-        room_id=room_id, previous=before[0] if before else None, current=report.status,
-        result_hash=f"{report.home}:{report.away}" if report.final else None, settlement_requested=requested,
-    ))
+    conn.execute(
+        room_transitions.insert().values(
+            room_id=room_id,
+            previous=before[0] if before else None,
+            current=report.status,
+            result_hash=f"{report.home}:{report.away}" if report.final else None,
+            settlement_requested=requested,
+        )
+    )
     return requested
 
 

@@ -23,13 +23,19 @@ from contest_pipelines.db.tables import (
     match_results,
     room_members,
     room_problems,
-    room_results,
     rooms,
     settlement_ledger,
     tournaments,
 )
 from contest_pipelines.domain.ranking import encode_seconds
-from contest_pipelines.domain.scoring import Guess, MemberResult, Solve, contest_results, prediction_points_sql, prediction_results
+from contest_pipelines.domain.scoring import (
+    Guess,
+    MemberResult,
+    Solve,
+    contest_results,
+    prediction_points_sql,
+    prediction_results,
+)
 from contest_pipelines.scoreboards import SECONDS_SQL, bump_versions
 
 ledger = settlement_ledger
@@ -62,7 +68,9 @@ class SettlementOutcome:
 def room_scopes(conn: sa.Connection, room: sa.Row) -> list[tuple[str, str]]:
     if room.tournament_id is None:
         return []
-    league_id = conn.execute(sa.select(tournaments.c.league_id).where(tournaments.c.tournament_id == room.tournament_id)).scalar_one()
+    league_id = conn.execute(
+        sa.select(tournaments.c.league_id).where(tournaments.c.tournament_id == room.tournament_id)
+    ).scalar_one()
     return [("tournament", room.tournament_id), ("league", league_id)]
 
 
@@ -76,16 +84,28 @@ def _final_score(conn: sa.Connection, room: sa.Row) -> tuple[int, int]:
 def room_result(conn: sa.Connection, room: sa.Row) -> dict[str, MemberResult]:
     """The room's result now, from its source data, through the pure scoring rules (the reference
     that `room_result_sql` must equal)."""
-    members = conn.execute(sa.select(room_members.c.user_id).where(room_members.c.room_id == room.room_id)).scalars().all()
+    members = (
+        conn.execute(sa.select(room_members.c.user_id).where(room_members.c.room_id == room.room_id)).scalars().all()
+    )
     if room.kind == "contest":
         solves = conn.execute(
             sa.select(detections.c.user_id, detections.c.problem_id, room_problems.c.points, detections.c.cf_timestamp)
-            .join(room_problems, sa.and_(room_problems.c.room_id == detections.c.room_id, room_problems.c.problem_id == detections.c.problem_id))
+            .join(
+                room_problems,
+                sa.and_(
+                    room_problems.c.room_id == detections.c.room_id,
+                    room_problems.c.problem_id == detections.c.problem_id,
+                ),
+            )
             .where(detections.c.room_id == room.room_id)
         ).all()
         return contest_results(members, [Solve(u, p, pts, datetime.fromtimestamp(ts, UTC)) for u, p, pts, ts in solves])
     home, away = _final_score(conn, room)
-    rows = conn.execute(sa.select(guesses.c.user_id, guesses.c.home, guesses.c.away, guesses.c.guessed_at).where(guesses.c.room_id == room.room_id)).all()
+    rows = conn.execute(
+        sa.select(guesses.c.user_id, guesses.c.home, guesses.c.away, guesses.c.guessed_at).where(
+            guesses.c.room_id == room.room_id
+        )
+    ).all()
     return prediction_results(members, [Guess(g.user_id, g.home, g.away, g.guessed_at) for g in rows], home, away)
 
 
@@ -108,7 +128,7 @@ PREDICTION_RESULT_SQL = f"""
 RESULT_SUMMARY_SQL = f"""
     SELECT count(*) AS members, COALESCE(sum(points), 0) AS points_total,
            encode(sha256(convert_to(COALESCE(string_agg(
-               user_id || chr(31) || points || chr(31) || COALESCE({SECONDS_SQL.format('last_scored_at')}::text, '') || chr(30),
+               user_id || chr(31) || points || chr(31) || COALESCE({SECONDS_SQL.format("last_scored_at")}::text, '') || chr(30),
                '' ORDER BY user_id COLLATE "C"), ''), 'UTF8')), 'hex') AS result_hash
     FROM settle_current"""
 
@@ -130,11 +150,17 @@ def settle_room(engine: sa.Engine, room_id: str, *, run_id: str | None = None) -
         raise
     except Exception as exc:
         with engine.begin() as conn:  # the failed attempt is on record even though its transaction rolled back
-            conn.execute(ledger.insert().values(
-                room_id=room_id, idempotency_key=f"{room_id}:failed:{uuid.uuid4()}", result_hash="", status="failed",
-                error=f"{type(exc).__name__}: {exc}"[:1000], dagster_run_id=run_id,
-                db_ms=(time.perf_counter() - started) * 1000,
-            ))
+            conn.execute(
+                ledger.insert().values(
+                    room_id=room_id,
+                    idempotency_key=f"{room_id}:failed:{uuid.uuid4()}",
+                    result_hash="",
+                    status="failed",
+                    error=f"{type(exc).__name__}: {exc}"[:1000],
+                    dagster_run_id=run_id,
+                    db_ms=(time.perf_counter() - started) * 1000,
+                )
+            )
         raise
     return outcome
 
@@ -151,18 +177,26 @@ def _settle(conn: sa.Connection, room_id: str, run_id: str | None, started: floa
     last = conn.execute(
         sa.select(ledger.c.version, ledger.c.result_hash)
         .where(ledger.c.room_id == room_id, ledger.c.status == "applied")
-        .order_by(ledger.c.version.desc()).limit(1)
+        .order_by(ledger.c.version.desc())
+        .limit(1)
     ).one_or_none()
     base = last.version if last else 0
     scopes = room_scopes(conn, room)
     outcome = SettlementOutcome(room_id, "skipped", None, digest, summary.members, scopes=scopes)
     if last is not None and last.result_hash == digest:
         outcome.db_ms = (time.perf_counter() - started) * 1000
-        conn.execute(ledger.insert().values(
-            room_id=room_id, idempotency_key=f"{room_id}:v{base}:{digest[:16]}:skip:{uuid.uuid4()}", result_hash=digest,
-            status="skipped", members=summary.members, points_total=summary.points_total, db_ms=outcome.db_ms,
-            dagster_run_id=run_id,
-        ))
+        conn.execute(
+            ledger.insert().values(
+                room_id=room_id,
+                idempotency_key=f"{room_id}:v{base}:{digest[:16]}:skip:{uuid.uuid4()}",
+                result_hash=digest,
+                status="skipped",
+                members=summary.members,
+                points_total=summary.points_total,
+                db_ms=outcome.db_ms,
+                dagster_run_id=run_id,
+            )
+        )
         return outcome
 
     outcome.deltas, outcome.projection[("room", room_id)] = _stage(conn, room_id)
@@ -172,12 +206,21 @@ def _settle(conn: sa.Connection, room_id: str, run_id: str | None, started: floa
         outcome.projection[(scope, scope_id)] = _apply_standings(conn, scope, scope_id)
     outcome.versions = bump_versions(conn, [("room", room_id), *scopes])
     outcome.db_ms = (time.perf_counter() - started) * 1000
-    conn.execute(ledger.insert().values(
-        room_id=room_id, version=outcome.version, idempotency_key=f"{room_id}:v{outcome.version}", result_hash=digest,
-        status="applied", members=summary.members, changed_members=len(outcome.deltas),
-        points_total=summary.points_total, points_delta=outcome.points_delta,
-        db_ms=outcome.db_ms, dagster_run_id=run_id,
-    ))
+    conn.execute(
+        ledger.insert().values(
+            room_id=room_id,
+            version=outcome.version,
+            idempotency_key=f"{room_id}:v{outcome.version}",
+            result_hash=digest,
+            status="applied",
+            members=summary.members,
+            changed_members=len(outcome.deltas),
+            points_total=summary.points_total,
+            points_delta=outcome.points_delta,
+            db_ms=outcome.db_ms,
+            dagster_run_id=run_id,
+        )
+    )
     return outcome
 
 
@@ -190,31 +233,44 @@ def _stage(conn: sa.Connection, room_id: str) -> tuple[dict[str, int], dict[str,
     change. `recompute` marks members whose last scoring time in this room moved earlier or went
     away: only for them must the scope's last scoring time be recomputed over all its rooms; for
     everyone else GREATEST(standing, new) is exact."""
-    conn.execute(sa.text(
-        "CREATE TEMP TABLE settle_stage ON COMMIT DROP AS"
-        " SELECT user_id, COALESCE(c.points, 0) - COALESCE(p.points, 0) AS delta, COALESCE(c.points, 0) AS points,"
-        "  c.last_scored_at, c.user_id IS NULL AS removed,"
-        "  (c.user_id IS NULL OR (p.last_scored_at IS NOT NULL AND (c.last_scored_at IS NULL OR c.last_scored_at < p.last_scored_at))) AS recompute"
-        " FROM settle_current c FULL JOIN (SELECT user_id, points, last_scored_at FROM room_results WHERE room_id = :room_id) p USING (user_id)"
-        " WHERE c.user_id IS NULL OR (COALESCE(c.points, 0), c.last_scored_at) IS DISTINCT FROM (COALESCE(p.points, 0), p.last_scored_at)"
-        " ORDER BY user_id"  # index-ordered writes below: room_results and standings are keyed by user
-    ), {"room_id": room_id})
+    conn.execute(
+        sa.text(
+            "CREATE TEMP TABLE settle_stage ON COMMIT DROP AS"
+            " SELECT user_id, COALESCE(c.points, 0) - COALESCE(p.points, 0) AS delta, COALESCE(c.points, 0) AS points,"
+            "  c.last_scored_at, c.user_id IS NULL AS removed,"
+            "  (c.user_id IS NULL OR (p.last_scored_at IS NOT NULL AND (c.last_scored_at IS NULL OR c.last_scored_at < p.last_scored_at))) AS recompute"
+            " FROM settle_current c FULL JOIN (SELECT user_id, points, last_scored_at FROM room_results WHERE room_id = :room_id) p USING (user_id)"
+            " WHERE c.user_id IS NULL OR (COALESCE(c.points, 0), c.last_scored_at) IS DISTINCT FROM (COALESCE(p.points, 0), p.last_scored_at)"
+            " ORDER BY user_id"  # index-ordered writes below: room_results and standings are keyed by user
+        ),
+        {"room_id": room_id},
+    )
     conn.execute(sa.text("ANALYZE settle_stage"))
-    rows = conn.execute(sa.text(f"SELECT user_id, delta, removed, points, {SECONDS_SQL.format('last_scored_at')} FROM settle_stage")).all()
-    return {user: delta for user, delta, *_ in rows}, {user: encode_seconds(points, at) for user, _, removed, points, at in rows if not removed}
+    rows = conn.execute(
+        sa.text(f"SELECT user_id, delta, removed, points, {SECONDS_SQL.format('last_scored_at')} FROM settle_stage")
+    ).all()
+    return {user: delta for user, delta, *_ in rows}, {
+        user: encode_seconds(points, at) for user, _, removed, points, at in rows if not removed
+    }
 
 
 def _apply_room_results(conn: sa.Connection, room_id: str, version: int) -> None:
     params = {"room_id": room_id, "version": version}
-    conn.execute(sa.text(
-        "DELETE FROM room_results WHERE room_id = :room_id AND user_id IN (SELECT user_id FROM settle_stage WHERE removed)"
-    ), params)
-    conn.execute(sa.text(
-        "INSERT INTO room_results (room_id, user_id, points, last_scored_at, version)"
-        " SELECT :room_id, user_id, points, last_scored_at, :version FROM settle_stage WHERE NOT removed"
-        " ON CONFLICT (room_id, user_id) DO UPDATE"
-        " SET points = excluded.points, last_scored_at = excluded.last_scored_at, version = excluded.version"
-    ), params)
+    conn.execute(
+        sa.text(
+            "DELETE FROM room_results WHERE room_id = :room_id AND user_id IN (SELECT user_id FROM settle_stage WHERE removed)"
+        ),
+        params,
+    )
+    conn.execute(
+        sa.text(
+            "INSERT INTO room_results (room_id, user_id, points, last_scored_at, version)"
+            " SELECT :room_id, user_id, points, last_scored_at, :version FROM settle_stage WHERE NOT removed"
+            " ON CONFLICT (room_id, user_id) DO UPDATE"
+            " SET points = excluded.points, last_scored_at = excluded.last_scored_at, version = excluded.version"
+        ),
+        params,
+    )
 
 
 # Rooms whose results make up a standings scope.
@@ -229,41 +285,55 @@ def _apply_standings(conn: sa.Connection, scope: str, scope_id: str) -> dict[str
     scope's rooms only for the few members whose time in this room moved back. Returns the changed
     members' new board scores, for the Redis projection."""
     params = {"scope": scope, "scope_id": scope_id}
-    upserted = conn.execute(sa.text(
-        "INSERT INTO standings (scope, scope_id, user_id, points, last_scored_at)"
-        " SELECT :scope, :scope_id, user_id, delta, CASE WHEN points > 0 THEN last_scored_at END FROM settle_stage"
-        " ON CONFLICT (scope, scope_id, user_id) DO UPDATE SET points = standings.points + excluded.points,"
-        "  last_scored_at = GREATEST(standings.last_scored_at, excluded.last_scored_at)"
-        f" RETURNING user_id, points, {SECONDS_SQL.format('standings.last_scored_at')}"
-    ), params).all()
-    recomputed = conn.execute(sa.text(
-        "UPDATE standings s SET last_scored_at = agg.latest FROM ("
-        "  SELECT st.user_id, max(rr.last_scored_at) FILTER (WHERE rr.points > 0) AS latest"
-        "  FROM settle_stage st LEFT JOIN room_results rr"
-        f"   ON rr.user_id = st.user_id AND rr.room_id IN ({SCOPE_ROOMS[scope]})"
-        "  WHERE st.recompute GROUP BY st.user_id) agg"
-        " WHERE s.scope = :scope AND s.scope_id = :scope_id AND s.user_id = agg.user_id"
-        "   AND s.last_scored_at IS DISTINCT FROM agg.latest"
-        f" RETURNING s.user_id, s.points, {SECONDS_SQL.format('s.last_scored_at')}"
-    ), params).all()
+    upserted = conn.execute(
+        sa.text(
+            "INSERT INTO standings (scope, scope_id, user_id, points, last_scored_at)"
+            " SELECT :scope, :scope_id, user_id, delta, CASE WHEN points > 0 THEN last_scored_at END FROM settle_stage"
+            " ON CONFLICT (scope, scope_id, user_id) DO UPDATE SET points = standings.points + excluded.points,"
+            "  last_scored_at = GREATEST(standings.last_scored_at, excluded.last_scored_at)"
+            f" RETURNING user_id, points, {SECONDS_SQL.format('standings.last_scored_at')}"
+        ),
+        params,
+    ).all()
+    recomputed = conn.execute(
+        sa.text(
+            "UPDATE standings s SET last_scored_at = agg.latest FROM ("
+            "  SELECT st.user_id, max(rr.last_scored_at) FILTER (WHERE rr.points > 0) AS latest"
+            "  FROM settle_stage st LEFT JOIN room_results rr"
+            f"   ON rr.user_id = st.user_id AND rr.room_id IN ({SCOPE_ROOMS[scope]})"
+            "  WHERE st.recompute GROUP BY st.user_id) agg"
+            " WHERE s.scope = :scope AND s.scope_id = :scope_id AND s.user_id = agg.user_id"
+            "   AND s.last_scored_at IS DISTINCT FROM agg.latest"
+            f" RETURNING s.user_id, s.points, {SECONDS_SQL.format('s.last_scored_at')}"
+        ),
+        params,
+    ).all()
     return {user: encode_seconds(points, at) for user, points, at in (*upserted, *recomputed)}
 
 
 def ledger_mismatches(conn: sa.Connection, room_id: str) -> list[str]:
     """Where the ledger and the standings disagree for a room's scopes (empty when they agree)."""
     problems = []
-    applied_total = conn.execute(sa.text(
-        "SELECT points_total FROM settlement_ledger WHERE room_id = :r AND status = 'applied' ORDER BY version DESC LIMIT 1"
-    ), {"r": room_id}).scalar_one_or_none()
-    room_total = conn.execute(sa.text("SELECT COALESCE(sum(points), 0) FROM room_results WHERE room_id = :r"), {"r": room_id}).scalar_one()
+    applied_total = conn.execute(
+        sa.text(
+            "SELECT points_total FROM settlement_ledger WHERE room_id = :r AND status = 'applied' ORDER BY version DESC LIMIT 1"
+        ),
+        {"r": room_id},
+    ).scalar_one_or_none()
+    room_total = conn.execute(
+        sa.text("SELECT COALESCE(sum(points), 0) FROM room_results WHERE room_id = :r"), {"r": room_id}
+    ).scalar_one()
     if applied_total is not None and applied_total != room_total:
         problems.append(f"room {room_id}: ledger says {applied_total} points, room results hold {room_total}")
     room = conn.execute(sa.select(rooms).where(rooms.c.room_id == room_id)).one_or_none()
     for scope, scope_id in room_scopes(conn, room) if room is not None else []:
-        expected, actual = conn.execute(sa.text(
-            f"SELECT (SELECT COALESCE(sum(points), 0) FROM room_results WHERE room_id IN ({SCOPE_ROOMS[scope]})),"
-            " (SELECT COALESCE(sum(points), 0) FROM standings WHERE scope = :scope AND scope_id = :scope_id)"
-        ), {"scope": scope, "scope_id": scope_id}).one()
+        expected, actual = conn.execute(
+            sa.text(
+                f"SELECT (SELECT COALESCE(sum(points), 0) FROM room_results WHERE room_id IN ({SCOPE_ROOMS[scope]})),"
+                " (SELECT COALESCE(sum(points), 0) FROM standings WHERE scope = :scope AND scope_id = :scope_id)"
+            ),
+            {"scope": scope, "scope_id": scope_id},
+        ).one()
         if expected != actual:
             problems.append(f"{scope} {scope_id}: settled rooms sum to {expected} points, standings hold {actual}")
     return problems

@@ -79,8 +79,12 @@ def enqueue(conn: sa.Connection, ctx: SyncContext) -> tuple[str, datetime, int]:
     row = conn.execute(
         r.insert()
         .values(
-            room_id=ctx.room_id, user_id=ctx.user_id, team_id=ctx.team_id, cf_handle=ctx.cf_handle,
-            problem_id=ctx.problem_id, position=waiting,
+            room_id=ctx.room_id,
+            user_id=ctx.user_id,
+            team_id=ctx.team_id,
+            cf_handle=ctx.cf_handle,
+            problem_id=ctx.problem_id,
+            position=waiting,
         )
         .returning(r.c.id, r.c.created_at, r.c.position)
     ).one()
@@ -124,7 +128,9 @@ def claim_handle(conn: sa.Connection, handle: str, run_id: str) -> list[ClaimedR
     return _claim(conn, sa.func.lower(r.c.cf_handle) == handle.lower(), run_id, own_running=False)
 
 
-def _claim(conn: sa.Connection, which: sa.ColumnElement[bool], run_id: str, own_running: bool = True) -> list[ClaimedRequest]:
+def _claim(
+    conn: sa.Connection, which: sa.ColumnElement[bool], run_id: str, own_running: bool = True
+) -> list[ClaimedRequest]:
     due = sa.and_(r.c.status == "queued", r.c.next_attempt_at <= sa.func.now())
     # A retried op of the same run picks up what it had claimed before it failed.
     mine = sa.and_(r.c.status == "running", r.c.dagster_run_id == run_id)
@@ -143,13 +149,25 @@ def _claim(conn: sa.Connection, which: sa.ColumnElement[bool], run_id: str, own_
     )
     rows = conn.execute(
         sa.select(
-            r.c.id, r.c.room_id, r.c.user_id, r.c.team_id, r.c.cf_handle, r.c.problem_id, r.c.attempts,
-            r.c.rechecks, r.c.created_at, room_problems.c.revealed_at, rooms.c.ends_at,
+            r.c.id,
+            r.c.room_id,
+            r.c.user_id,
+            r.c.team_id,
+            r.c.cf_handle,
+            r.c.problem_id,
+            r.c.attempts,
+            r.c.rechecks,
+            r.c.created_at,
+            room_problems.c.revealed_at,
+            rooms.c.ends_at,
         )
         .select_from(
             claimed.join(r, r.c.id == claimed.c.id)
             .join(rooms, rooms.c.room_id == r.c.room_id)
-            .join(room_problems, sa.and_(room_problems.c.room_id == r.c.room_id, room_problems.c.problem_id == r.c.problem_id))
+            .join(
+                room_problems,
+                sa.and_(room_problems.c.room_id == r.c.room_id, room_problems.c.problem_id == r.c.problem_id),
+            )
         )
         .order_by(r.c.created_at)
     )
@@ -165,7 +183,9 @@ def _settle(conn: sa.Connection, request_id: str, run_id: str, **values) -> bool
     return result.rowcount == 1
 
 
-def record_detection(conn: sa.Connection, req: ClaimedRequest, run_id: str, submission_id: int, created: int, raw: dict) -> dict | None:
+def record_detection(
+    conn: sa.Connection, req: ClaimedRequest, run_id: str, submission_id: int, created: int, raw: dict
+) -> dict | None:
     """Credit the solve and close the request; the caller holds the transaction around both.
 
     Returns the detection row credited to this player for this problem (new, or the one an earlier
@@ -174,8 +194,14 @@ def record_detection(conn: sa.Connection, req: ClaimedRequest, run_id: str, subm
     inserted = conn.execute(
         insert(detections)
         .values(
-            room_id=req.room_id, user_id=req.user_id, team_id=req.team_id, problem_id=req.problem_id,
-            cf_submission_id=submission_id, cf_timestamp=created, request_id=req.id, raw=raw,
+            room_id=req.room_id,
+            user_id=req.user_id,
+            team_id=req.team_id,
+            problem_id=req.problem_id,
+            cf_submission_id=submission_id,
+            cf_timestamp=created,
+            request_id=req.id,
+            raw=raw,
             # Scored as soon as it is credited: the problem's points in this room.
             points_awarded=sa.select(room_problems.c.points)
             .where(room_problems.c.room_id == req.room_id, room_problems.c.problem_id == req.problem_id)
@@ -184,12 +210,16 @@ def record_detection(conn: sa.Connection, req: ClaimedRequest, run_id: str, subm
         .on_conflict_do_nothing()
         .returning(*detections.c)
     ).one_or_none()
-    existing = inserted or conn.execute(
-        sa.select(*detections.c).where(
-            detections.c.room_id == req.room_id, detections.c.user_id == req.user_id,
-            detections.c.problem_id == req.problem_id,
-        )
-    ).one_or_none()
+    existing = (
+        inserted
+        or conn.execute(
+            sa.select(*detections.c).where(
+                detections.c.room_id == req.room_id,
+                detections.c.user_id == req.user_id,
+                detections.c.problem_id == req.problem_id,
+            )
+        ).one_or_none()
+    )
     if existing is None:
         return None
     if not _settle(conn, req.id, run_id, status="detected", reason=None, detail=None, finished_at=sa.func.now()):
@@ -206,18 +236,43 @@ def record_detection(conn: sa.Connection, req: ClaimedRequest, run_id: str, subm
     return row
 
 
-def mark_failed(conn: sa.Connection, req: ClaimedRequest, run_id: str, *, status: str, reason: str, detail: str, attempts: int | None = None) -> bool:
+def mark_failed(
+    conn: sa.Connection,
+    req: ClaimedRequest,
+    run_id: str,
+    *,
+    status: str,
+    reason: str,
+    detail: str,
+    attempts: int | None = None,
+) -> bool:
     values = {"status": status, "reason": reason, "detail": detail, "finished_at": sa.func.now()}
     if attempts is not None:
         values["attempts"] = attempts
     return _settle(conn, req.id, run_id, **values)
 
 
-def requeue(conn: sa.Connection, req: ClaimedRequest, run_id: str, *, delay_seconds: float, attempts: int, rechecks: int, detail: str) -> bool:
+def requeue(
+    conn: sa.Connection,
+    req: ClaimedRequest,
+    run_id: str,
+    *,
+    delay_seconds: float,
+    attempts: int,
+    rechecks: int,
+    detail: str,
+) -> bool:
     """Back to the queue for a later attempt; a new generation gives the sensor a fresh run key."""
     return _settle(
-        conn, req.id, run_id, status="queued", attempts=attempts, rechecks=rechecks, detail=detail,
-        generation=r.c.generation + 1, dagster_run_id=None,
+        conn,
+        req.id,
+        run_id,
+        status="queued",
+        attempts=attempts,
+        rechecks=rechecks,
+        detail=detail,
+        generation=r.c.generation + 1,
+        dagster_run_id=None,
         next_attempt_at=sa.func.now() + sa.func.make_interval(0, 0, 0, 0, 0, 0, delay_seconds),
     )
 
@@ -227,7 +282,13 @@ def release_run(conn: sa.Connection, run_id: str) -> int:
     result = conn.execute(
         r.update()
         .where(r.c.status == "running", r.c.dagster_run_id == run_id)
-        .values(status="queued", dagster_run_id=None, generation=r.c.generation + 1, next_attempt_at=sa.func.now(), updated_at=sa.func.now())
+        .values(
+            status="queued",
+            dagster_run_id=None,
+            generation=r.c.generation + 1,
+            next_attempt_at=sa.func.now(),
+            updated_at=sa.func.now(),
+        )
     )
     return result.rowcount
 
@@ -238,9 +299,17 @@ def replay_dead(conn: sa.Connection, request_ids: list[str] | None = None) -> in
     if request_ids:
         where.append(r.c.id.in_(request_ids))
     result = conn.execute(
-        r.update().where(*where).values(
-            status="queued", attempts=0, generation=r.c.generation + 1, dagster_run_id=None, reason=None,
-            finished_at=None, next_attempt_at=sa.func.now(), updated_at=sa.func.now(),
+        r.update()
+        .where(*where)
+        .values(
+            status="queued",
+            attempts=0,
+            generation=r.c.generation + 1,
+            dagster_run_id=None,
+            reason=None,
+            finished_at=None,
+            next_attempt_at=sa.func.now(),
+            updated_at=sa.func.now(),
         )
     )
     return result.rowcount

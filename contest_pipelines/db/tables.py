@@ -120,10 +120,20 @@ sync_requests = sa.Table(
     sa.CheckConstraint(f"status IN {SYNC_STATUSES!r}", name="status"),
 )
 sa.Index("ix_sync_requests_due", sync_requests.c.next_attempt_at, postgresql_where=sync_requests.c.status == "queued")
-sa.Index("ix_sync_requests_handle_due", sa.func.lower(sync_requests.c.cf_handle), postgresql_where=sync_requests.c.status == "queued")
-sa.Index("ix_sync_requests_handle_running", sa.func.lower(sync_requests.c.cf_handle), postgresql_where=sync_requests.c.status == "running")
 sa.Index(
-    "ix_sync_requests_waiting", sync_requests.c.created_at, postgresql_where=sync_requests.c.status.in_(("queued", "running"))
+    "ix_sync_requests_handle_due",
+    sa.func.lower(sync_requests.c.cf_handle),
+    postgresql_where=sync_requests.c.status == "queued",
+)
+sa.Index(
+    "ix_sync_requests_handle_running",
+    sa.func.lower(sync_requests.c.cf_handle),
+    postgresql_where=sync_requests.c.status == "running",
+)
+sa.Index(
+    "ix_sync_requests_waiting",
+    sync_requests.c.created_at,
+    postgresql_where=sync_requests.c.status.in_(("queued", "running")),
 )
 sa.Index("ix_sync_requests_user", sync_requests.c.user_id, sync_requests.c.created_at)
 sa.Index("ix_sync_requests_run", sync_requests.c.dagster_run_id, postgresql_where=sync_requests.c.status == "running")
@@ -179,7 +189,9 @@ guesses = sa.Table(
     sa.Column("home", sa.Integer, nullable=False),
     sa.Column("away", sa.Integer, nullable=False),
     sa.Column("guessed_at", TZ, nullable=False, server_default=NOW),
-    sa.ForeignKeyConstraint(["room_id", "user_id"], ["room_members.room_id", "room_members.user_id"], ondelete="CASCADE"),
+    sa.ForeignKeyConstraint(
+        ["room_id", "user_id"], ["room_members.room_id", "room_members.user_id"], ondelete="CASCADE"
+    ),
     sa.CheckConstraint("home >= 0 AND away >= 0", name="non_negative"),
 )
 
@@ -297,7 +309,11 @@ onboarding_requests = sa.Table(
     sa.Column("processed_at", TZ, nullable=True),
     sa.CheckConstraint("status IN ('pending', 'done', 'refused', 'failed')", name="status"),
 )
-sa.Index("ix_onboarding_requests_pending", onboarding_requests.c.requested_at, postgresql_where=onboarding_requests.c.status == "pending")
+sa.Index(
+    "ix_onboarding_requests_pending",
+    onboarding_requests.c.requested_at,
+    postgresql_where=onboarding_requests.c.status == "pending",
+)
 
 challenge_solves = sa.Table(
     "challenge_solves",

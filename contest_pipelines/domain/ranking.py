@@ -81,7 +81,9 @@ def tie_key(row: "Row | RankedRow") -> tuple[int, datetime | None]:
     return row.points, row.last_scored_at
 
 
-def rank_rows(rows: Iterable[Row], mode: RankMode, *, offset: int = 0, first_rank: int | None = None) -> list[RankedRow]:
+def rank_rows(
+    rows: Iterable[Row], mode: RankMode, *, offset: int = 0, first_rank: int | None = None
+) -> list[RankedRow]:
     """Rank rows given in board order: ordinal 1,2,3,4; competition 1,2,2,4; dense 1,2,2,3.
 
     For a page that starts at `offset`, the caller gives the first row's rank under `mode`

@@ -68,7 +68,11 @@ PREDICTION_SQL = {
 
 
 def prediction_rule(guess_home: int, guess_away: int, home: int, away: int) -> str:
-    return next(name for name, condition, _ in PREDICTION_RULES if PREDICTION_CONDITIONS[condition](guess_home, guess_away, home, away))
+    return next(
+        name
+        for name, condition, _ in PREDICTION_RULES
+        if PREDICTION_CONDITIONS[condition](guess_home, guess_away, home, away)
+    )
 
 
 def prediction_points(guess_home: int, guess_away: int, home: int, away: int) -> int:
@@ -81,7 +85,9 @@ def prediction_points_sql() -> str:
     return f"CASE WHEN g.user_id IS NULL THEN 0 {branches} END"
 
 
-def prediction_results(members: Iterable[str], guesses: Iterable[Guess], home: int, away: int) -> dict[str, MemberResult]:
+def prediction_results(
+    members: Iterable[str], guesses: Iterable[Guess], home: int, away: int
+) -> dict[str, MemberResult]:
     """Every member gets a result; a member without a guess scores 0. An earlier guess wins a tie."""
     results = {user: MemberResult(0, None) for user in members}
     for guess in guesses:

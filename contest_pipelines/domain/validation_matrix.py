@@ -94,7 +94,9 @@ def evaluate(submissions: list[Submission], target: Target) -> Outcome:
     accepted = next((s for s in candidates if s.verdict == "OK"), None)
     judging = next((s for s in candidates if s.judging), None)
     # An earlier submission still being judged could still become the earliest accepted one.
-    if judging is not None and (accepted is None or (judging.creation_time, judging.id) < (accepted.creation_time, accepted.id)):
+    if judging is not None and (
+        accepted is None or (judging.creation_time, judging.id) < (accepted.creation_time, accepted.id)
+    ):
         return Pending(judging)
     if accepted is not None:
         return Detected(accepted)

@@ -17,7 +17,9 @@ class RosterConfig(dg.Config):
 
 
 @dg.op
-def onboard_pending_competitors(context: dg.OpExecutionContext, postgres: PostgresResource, game_platform: GamePlatformResource) -> dg.Output[dict]:
+def onboard_pending_competitors(
+    context: dg.OpExecutionContext, postgres: PostgresResource, game_platform: GamePlatformResource
+) -> dg.Output[dict]:
     """Processes every pending onboarding request (guarded, idempotent)."""
     engine = postgres.engine()
     with engine.connect() as conn:
@@ -28,13 +30,20 @@ def onboard_pending_competitors(context: dg.OpExecutionContext, postgres: Postgr
             result = onboard(engine, client, request_id)
             outcomes[result.status] = outcomes.get(result.status, 0) + 1
             if result.status != "done":
-                context.log.warning(f"onboarding request {request_id} ({result.user_id}) {result.status}: {result.reason}")
+                context.log.warning(
+                    f"onboarding request {request_id} ({result.user_id}) {result.status}: {result.reason}"
+                )
         metadata = {"requests": len(pending), **outcomes, "api_calls": client.api_calls}
     return dg.Output(metadata, metadata=metadata)
 
 
 @dg.op
-def reconcile_rosters(context: dg.OpExecutionContext, config: RosterConfig, postgres: PostgresResource, game_platform: GamePlatformResource) -> dg.Output[dict]:
+def reconcile_rosters(
+    context: dg.OpExecutionContext,
+    config: RosterConfig,
+    postgres: PostgresResource,
+    game_platform: GamePlatformResource,
+) -> dg.Output[dict]:
     """Diffs the platform's team assignments against the database and applies the difference."""
     with game_platform.client() as client:
         report = sync_roster(postgres.engine(), client, dry_run=config.dry_run)
@@ -45,13 +54,20 @@ def reconcile_rosters(context: dg.OpExecutionContext, config: RosterConfig, post
 
 
 @dg.op
-def delete_expired_records(context: dg.OpExecutionContext, postgres: PostgresResource, redis: RedisResource) -> dg.Output[dict]:
+def delete_expired_records(
+    context: dg.OpExecutionContext, postgres: PostgresResource, redis: RedisResource
+) -> dg.Output[dict]:
     """Drops finished sync requests, run telemetry and events older than the retention window."""
     with postgres.engine().begin() as conn:
-        requests = conn.execute(sa.text(
-            "DELETE FROM sync_requests WHERE status IN ('detected', 'failed', 'dead') AND finished_at < now() - make_interval(days => :d)"
-        ), {"d": RETENTION_DAYS}).rowcount
-        runs = conn.execute(sa.text("DELETE FROM sync_runs WHERE started_at < now() - make_interval(days => :d)"), {"d": RETENTION_DAYS}).rowcount
+        requests = conn.execute(
+            sa.text(
+                "DELETE FROM sync_requests WHERE status IN ('detected', 'failed', 'dead') AND finished_at < now() - make_interval(days => :d)"
+            ),
+            {"d": RETENTION_DAYS},
+        ).rowcount
+        runs = conn.execute(
+            sa.text("DELETE FROM sync_runs WHERE started_at < now() - make_interval(days => :d)"), {"d": RETENTION_DAYS}
+        ).rowcount
     client, trimmed = redis.client(), 0
     min_id = f"{int((time.time() - RETENTION_DAYS * 86_400) * 1000)}-0"
     try:
@@ -73,6 +89,9 @@ def roster_sync_job():
     reconcile_rosters()
 
 
-@dg.job(executor_def=dg.in_process_executor, description="Delete finished requests, telemetry and events older than 14 days.")
+@dg.job(
+    executor_def=dg.in_process_executor,
+    description="Delete finished requests, telemetry and events older than 14 days.",
+)
 def cleanup_job():
     delete_expired_records()

@@ -63,7 +63,9 @@ class BatchReport:
 
 
 class SyncWorker:
-    def __init__(self, engine: sa.Engine, redis_client: redis.Redis, cf: CodeforcesClient, policy: Policy, log: logging.Logger):
+    def __init__(
+        self, engine: sa.Engine, redis_client: redis.Redis, cf: CodeforcesClient, policy: Policy, log: logging.Logger
+    ):
         self.engine, self.redis, self.cf, self.policy, self.log = engine, redis_client, cf, policy, log
         self._set_state = redis_client.register_script(_SET_STATE_IF_OWNER)
 
@@ -113,23 +115,42 @@ class SyncWorker:
             detail = f"submission {outcome.submission.id} is still being judged"
             if self._past_deadline(req):
                 return self._dead(req, run_id, req.attempts, f"{detail} after {self.policy.deadline_seconds:.0f} s")
-            return self._requeue(req, run_id, self.policy.recheck_seconds, req.attempts, req.rechecks + 1, detail, "pending")
+            return self._requeue(
+                req, run_id, self.policy.recheck_seconds, req.attempts, req.rechecks + 1, detail, "pending"
+            )
         assert isinstance(outcome, Rejected)
         return self._fail(req, run_id, verdict=outcome.verdict, detail=outcome.detail)
 
     def _detect(self, req: ClaimedRequest, run_id: str, sub: Submission) -> str:
-        raw = {"id": sub.id, "creationTimeSeconds": sub.creation_time, "verdict": sub.verdict, "handles": list(sub.handles)}
+        raw = {
+            "id": sub.id,
+            "creationTimeSeconds": sub.creation_time,
+            "verdict": sub.verdict,
+            "handles": list(sub.handles),
+        }
         try:
             with self.engine.begin() as conn:
                 row = sync_queue.record_detection(conn, req, run_id, sub.id, sub.creation_time, raw)
         except StaleClaim:
-            self.log.warning("request %s was released from run %s before it settled; left to its new owner", req.id, run_id)
+            self.log.warning(
+                "request %s was released from run %s before it settled; left to its new owner", req.id, run_id
+            )
             return "stale"
         if row is None:
-            return self._fail(req, run_id, verdict="invalid", detail=f"submission {sub.id} is already credited to another player in this room")
+            return self._fail(
+                req,
+                run_id,
+                verdict="invalid",
+                detail=f"submission {sub.id} is already credited to another player in this room",
+            )
         payload = events.detected_payload(
-            room_id=row["room_id"], user_id=row["user_id"], team_id=row["team_id"], problem_id=row["problem_id"],
-            cf_submission_id=row["cf_submission_id"], cf_timestamp=row["cf_timestamp"], points_awarded=row["points_awarded"],
+            room_id=row["room_id"],
+            user_id=row["user_id"],
+            team_id=row["team_id"],
+            problem_id=row["problem_id"],
+            cf_submission_id=row["cf_submission_id"],
+            cf_timestamp=row["cf_timestamp"],
+            points_awarded=row["points_awarded"],
         )
         self._emit(req, "detected", events.SYNC_DETECTED, payload)
         if "board_version" in row:
@@ -140,7 +161,10 @@ class SyncWorker:
         """Keep the live room board current; if this cannot apply, its next read rebuilds it."""
         try:
             scoreboards.project(
-                self.redis, "room", req.room_id, row["board_version"],
+                self.redis,
+                "room",
+                req.room_id,
+                row["board_version"],
                 {req.user_id: encode(int(row["room_points"]), row["room_last_scored_at"])},
             )
         except redis.RedisError as exc:
@@ -175,9 +199,13 @@ class SyncWorker:
             return self._dead(req, run_id, attempts, f"{detail}; gave up after {self.policy.deadline_seconds:.0f} s")
         return self._requeue(req, run_id, max(delay, 0.0), attempts, req.rechecks, detail, "rate_limited")
 
-    def _requeue(self, req: ClaimedRequest, run_id: str, delay: float, attempts: int, rechecks: int, detail: str, outcome: str) -> str:
+    def _requeue(
+        self, req: ClaimedRequest, run_id: str, delay: float, attempts: int, rechecks: int, detail: str, outcome: str
+    ) -> str:
         with self.engine.begin() as conn:
-            sync_queue.requeue(conn, req, run_id, delay_seconds=delay, attempts=attempts, rechecks=rechecks, detail=detail)
+            sync_queue.requeue(
+                conn, req, run_id, delay_seconds=delay, attempts=attempts, rechecks=rechecks, detail=detail
+            )
         self._publish_state(req, "queued")
         return outcome
 

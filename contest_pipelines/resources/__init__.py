@@ -7,4 +7,11 @@ from contest_pipelines.resources.postgres import PostgresResource
 from contest_pipelines.resources.redis import RedisResource
 from contest_pipelines.resources.sync_queue import SyncQueueResource
 
-__all__ = ["CodeforcesResource", "GamePlatformResource", "MatchProviderResource", "PostgresResource", "RedisResource", "SyncQueueResource"]
+__all__ = [
+    "CodeforcesResource",
+    "GamePlatformResource",
+    "MatchProviderResource",
+    "PostgresResource",
+    "RedisResource",
+    "SyncQueueResource",
+]

@@ -5,6 +5,10 @@ import dagster as dg
 from contest_pipelines.jobs.game_platform_ops import cleanup_job
 
 cleanup_schedule = dg.ScheduleDefinition(
-    name="cleanup_schedule", job=cleanup_job, cron_schedule="15 3 * * *", execution_timezone="UTC",
-    default_status=dg.DefaultScheduleStatus.RUNNING, description="Daily retention (14 days) cleanup.",
+    name="cleanup_schedule",
+    job=cleanup_job,
+    cron_schedule="15 3 * * *",
+    execution_timezone="UTC",
+    default_status=dg.DefaultScheduleStatus.RUNNING,
+    description="Daily retention (14 days) cleanup.",
 )

@@ -7,11 +7,15 @@ from contest_pipelines.resources import GamePlatformResource
 
 
 @dg.schedule(
-    job=game_platform_sync_job, cron_schedule="*/30 * * * *", execution_timezone="UTC",
+    job=game_platform_sync_job,
+    cron_schedule="*/30 * * * *",
+    execution_timezone="UTC",
     default_status=dg.DefaultScheduleStatus.RUNNING,
     description="Syncs the competitors that are due (by activity tier) into today's challenge_solves partition.",
 )
-def game_platform_sync_schedule(context: dg.ScheduleEvaluationContext, game_platform: GamePlatformResource) -> dg.RunRequest | dg.SkipReason:
+def game_platform_sync_schedule(
+    context: dg.ScheduleEvaluationContext, game_platform: GamePlatformResource
+) -> dg.RunRequest | dg.SkipReason:
     if not game_platform.configured:
         return dg.SkipReason(NOT_CONFIGURED)
     day = context.scheduled_execution_time.strftime("%Y-%m-%d")

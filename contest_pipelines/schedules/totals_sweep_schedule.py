@@ -7,10 +7,15 @@ from contest_pipelines.resources import GamePlatformResource
 
 
 @dg.schedule(
-    job=totals_sweep_job, cron_schedule="0 * * * *", execution_timezone="UTC",
-    default_status=dg.DefaultScheduleStatus.RUNNING, description="Hourly player_totals for competitors with new activity.",
+    job=totals_sweep_job,
+    cron_schedule="0 * * * *",
+    execution_timezone="UTC",
+    default_status=dg.DefaultScheduleStatus.RUNNING,
+    description="Hourly player_totals for competitors with new activity.",
 )
-def totals_sweep_schedule(context: dg.ScheduleEvaluationContext, game_platform: GamePlatformResource) -> dg.RunRequest | dg.SkipReason:
+def totals_sweep_schedule(
+    context: dg.ScheduleEvaluationContext, game_platform: GamePlatformResource
+) -> dg.RunRequest | dg.SkipReason:
     if not game_platform.configured:
         return dg.SkipReason(NOT_CONFIGURED)
     return dg.RunRequest(run_key=context.scheduled_execution_time.isoformat())

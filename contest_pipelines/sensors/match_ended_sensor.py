@@ -51,7 +51,9 @@ def match_ended_sensor(
         )
     rooms = sorted({room_id for _, room_id in requested})
     return dg.SensorResult(
-        run_requests=[dg.RunRequest(partition_key=room_id, run_key=f"settle:{room_id}:{tid}") for tid, room_id in requested],
+        run_requests=[
+            dg.RunRequest(partition_key=room_id, run_key=f"settle:{room_id}:{tid}") for tid, room_id in requested
+        ],
         dynamic_partitions_requests=[rooms_partitions.build_add_request(rooms)],
         cursor=str(requested[-1][0]),
     )

@@ -2,14 +2,16 @@
 
 import dagster as dg
 
+from contest_pipelines.assets.game_platform import NOT_CONFIGURED
 from contest_pipelines.game_roster import pending_onboarding
 from contest_pipelines.jobs.game_platform_ops import onboarding_job
-from contest_pipelines.assets.game_platform import NOT_CONFIGURED
 from contest_pipelines.resources import GamePlatformResource, PostgresResource
 
 
 @dg.sensor(
-    job=onboarding_job, minimum_interval_seconds=15, default_status=dg.DefaultSensorStatus.RUNNING,
+    job=onboarding_job,
+    minimum_interval_seconds=15,
+    default_status=dg.DefaultSensorStatus.RUNNING,
     description="Launches onboarding_job for pending onboarding requests (cursor: the last request id launched).",
 )
 def onboarding_request_sensor(

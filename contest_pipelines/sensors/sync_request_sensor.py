@@ -45,9 +45,14 @@ def sync_request_sensor(
     fresh = [(rid, gen) for rid, gen in due if f"{rid}:{gen}" not in dispatched][: sync_queue.batch_size]
     if not fresh:
         if due:
-            return dg.SensorResult(skip_reason=dg.SkipReason(f"{len(due)} due requests already dispatched to runs"), cursor=json.dumps(dispatched))
+            return dg.SensorResult(
+                skip_reason=dg.SkipReason(f"{len(due)} due requests already dispatched to runs"),
+                cursor=json.dumps(dispatched),
+            )
         hint = f"; next retry due at {next_due:%H:%M:%S} UTC" if next_due else ""
-        return dg.SensorResult(skip_reason=dg.SkipReason(f"no sync request is due{hint}"), cursor=json.dumps(dispatched))
+        return dg.SensorResult(
+            skip_reason=dg.SkipReason(f"no sync request is due{hint}"), cursor=json.dumps(dispatched)
+        )
 
     keys = sorted(f"{rid}:{gen}" for rid, gen in fresh)
     run_key = "cf-sync-" + hashlib.sha256("\n".join(keys).encode()).hexdigest()[:20]

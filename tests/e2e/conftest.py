@@ -38,7 +38,11 @@ def dagster_daemon(env, db, fake_cf, tmp_path: Path, pg_server_url: str, monkeyp
     log = open(tmp_path / "daemon.log", "wb")
     daemon = subprocess.Popen(
         [str(Path(sys.executable).parent / "dagster-daemon"), "run", "-w", str(ROOT / "workspace.yaml")],
-        cwd=ROOT, env=daemon_env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        cwd=ROOT,
+        env=daemon_env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
     )
     try:
         yield daemon_env

@@ -44,9 +44,21 @@ def test_dev_starts_everything_on_embedded_services_and_stops_on_ctrl_c(tmp_path
     data_dir = tmp_path / "data"
     log = open(tmp_path / "dev.log", "wb")
     dev = subprocess.Popen(
-        [str(Path(sys.executable).parent / "contest-pipelines"), "dev", "--data-dir", str(data_dir),
-         "--api-port", str(api_port), "--dagster-port", str(ui_port)],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        [
+            str(Path(sys.executable).parent / "contest-pipelines"),
+            "dev",
+            "--data-dir",
+            str(data_dir),
+            "--api-port",
+            str(api_port),
+            "--dagster-port",
+            str(ui_port),
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
     )
     try:
         deadline = time.monotonic() + HANG_GUARD_SECONDS
@@ -59,7 +71,8 @@ def test_dev_starts_everything_on_embedded_services_and_stops_on_ctrl_c(tmp_path
 
         token = issue_token(Settings().api_jwt_secret.get_secret_value(), "nobody")
         response = httpx.post(
-            f"http://127.0.0.1:{api_port}/api/contests/sync", json={"roomId": "none", "problemId": "1843A"},
+            f"http://127.0.0.1:{api_port}/api/contests/sync",
+            json={"roomId": "none", "problemId": "1843A"},
             headers={"Authorization": f"Bearer {token}"},
         )
         assert response.status_code == 404
@@ -86,9 +99,17 @@ def test_embedded_servers_ignore_a_ctrl_c_sent_to_the_starting_process_group(tmp
 
     data_dir = tmp_path / "data"
     starter = subprocess.Popen(
-        [sys.executable, "-c", "import sys; from pathlib import Path; from contest_pipelines.embedded import ensure_services;"
-         " s = ensure_services(Path(sys.argv[1])); print(s.database_url); print(s.redis_url)", str(data_dir)],
-        cwd=ROOT, stdout=subprocess.PIPE, text=True, start_new_session=True,
+        [
+            sys.executable,
+            "-c",
+            "import sys; from pathlib import Path; from contest_pipelines.embedded import ensure_services;"
+            " s = ensure_services(Path(sys.argv[1])); print(s.database_url); print(s.redis_url)",
+            str(data_dir),
+        ],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
     )
     try:
         database_url, redis_url = starter.communicate(timeout=120)[0].split()

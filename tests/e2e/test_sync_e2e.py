@@ -20,7 +20,9 @@ HANG_GUARD_SECONDS = 40
 
 def listen(live_api: str, token: str, sink: queue.Queue, ready: threading.Event) -> None:
     event: dict = {}
-    with httpx.stream("GET", f"{live_api}/api/events", headers={"Authorization": f"Bearer {token}"}, timeout=HANG_GUARD_SECONDS) as response:
+    with httpx.stream(
+        "GET", f"{live_api}/api/events", headers={"Authorization": f"Bearer {token}"}, timeout=HANG_GUARD_SECONDS
+    ) as response:
         ready.set()
         for line in response.iter_lines():
             if line == "" and event:
@@ -41,7 +43,8 @@ def test_sync_detected_arrives_on_the_sse_stream(dagster_daemon, live_api, db, r
     assert ready.wait(10)
 
     response = httpx.post(
-        f"{live_api}/api/contests/sync", json={"roomId": "room-1", "problemId": "1843A"},
+        f"{live_api}/api/contests/sync",
+        json={"roomId": "room-1", "problemId": "1843A"},
         headers={"Authorization": f"Bearer {token}"},
     )
     assert response.status_code == 202
@@ -54,8 +57,14 @@ def test_sync_detected_arrives_on_the_sse_stream(dagster_daemon, live_api, db, r
         pytest.fail(f"no sync.detected on SSE; the stream holds {events.read_since(redis_client, 'u1')}")
     assert detected["event"] == "sync.detected"
     assert json.loads(detected["data"]) == {
-        "roomId": "room-1", "userId": "u1", "teamId": "t1", "problemId": "1843A", "cfSubmissionId": submission["id"],
-        "cfTimestamp": submission["creationTimeSeconds"], "verdict": "OK", "pointsAwarded": 100,
+        "roomId": "room-1",
+        "userId": "u1",
+        "teamId": "t1",
+        "problemId": "1843A",
+        "cfSubmissionId": submission["id"],
+        "cfTimestamp": submission["creationTimeSeconds"],
+        "verdict": "OK",
+        "pointsAwarded": 100,
     }
     status = httpx.get(
         f"{live_api}/api/contests/sync/{response.json()['requestId']}", headers={"Authorization": f"Bearer {token}"}

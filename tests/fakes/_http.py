@@ -346,7 +346,8 @@ def serve_cli(fake: HttpFake, state_path: str | None, load_state: Callable[[Any,
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: done.set())
     fake.start()
-    print(f"READY {fake.base_url}", flush=True)
+    sys.stdout.write(f"READY {fake.base_url}\n")
+    sys.stdout.flush()
     try:
         while not done.wait(0.5):
             pass

@@ -388,7 +388,11 @@ class FakeCodeforces(HttpFake[Call]):
 
         tests = 5 + seed % 56
         time_limit = 1000 * (1 + seed % 3)
-        passed, millis, memory = sub.id % tests, 15 + (sub.id * 37) % (time_limit - 15), 1024 * (4 * (sub.id % 4096) + 100)
+        passed, millis, memory = (
+            sub.id % tests,
+            15 + (sub.id * 37) % (time_limit - 15),
+            1024 * (4 * (sub.id % 4096) + 100),
+        )
         if sub.verdict is None or sub.verdict == "COMPILATION_ERROR":
             passed, millis, memory = 0, 0, 0
         elif sub.verdict == "OK":
@@ -521,9 +525,9 @@ class FakeCodeforces(HttpFake[Call]):
 
     def _handle(self, handler: FakeHandler, verb: str, path: str, params: dict[str, str], raw: bytes) -> None:
         if path.startswith("/api/"):
-            self._handle_api(handler, verb, path[len("/api/"):], params)
+            self._handle_api(handler, verb, path[len("/api/") :], params)
         elif path.startswith("/_admin/"):
-            self._handle_admin(handler, verb, path[len("/_admin/"):], params, raw)
+            self._handle_admin(handler, verb, path[len("/_admin/") :], params, raw)
         else:
             self._send(handler, 404, "text/html", _NGINX_PAGE.format("404 Not Found").encode())
 

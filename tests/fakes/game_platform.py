@@ -99,7 +99,7 @@ _NGINX_503 = (
     "<center><h1>503 Service Temporarily Unavailable</h1></center>\r\n<hr><center>nginx</center>\r\n"
     "</body>\r\n</html>\r\n"
 )
-_GARBAGE_BODY = "<!DOCTYPE html><html><head><title>MetaCTF</title></head><body><div id=\"app\">Loading"
+_GARBAGE_BODY = '<!DOCTYPE html><html><head><title>MetaCTF</title></head><body><div id="app">Loading'
 _EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
@@ -520,9 +520,9 @@ class FakeGamePlatform(HttpFake[Call]):
 
     def _handle(self, handler: FakeHandler, verb: str, path: str, params: dict[str, str], raw: bytes) -> None:
         if path == API_PREFIX or path.startswith(API_PREFIX + "/"):
-            self._handle_api(handler, verb, _norm_path(path[len(API_PREFIX):]), params, raw)
+            self._handle_api(handler, verb, _norm_path(path[len(API_PREFIX) :]), params, raw)
         elif path.startswith("/_admin/"):
-            self._handle_admin(handler, verb, path[len("/_admin/"):], params, raw)
+            self._handle_admin(handler, verb, path[len("/_admin/") :], params, raw)
         else:
             self._send(handler, 404, JSON_CONTENT_TYPE, dumps({"detail": "Not Found"}))
 

@@ -164,7 +164,10 @@ def test_contest_status_and_recent_status(cf, http):
     assert r.json() == {"status": "FAILED", "comment": "contestId: Contest with id 999 not found"}
     assert ids(api(http, cf, "problemset.recentStatus", count=2)) == [c, b]
     assert ids(api(http, cf, "problemset.recentStatus", count=1000)) == [c, b, a]
-    for bad, comment in [(0, "count: Field should be no less than 1"), (1001, "count: Field should be no more than 1000")]:
+    for bad, comment in [
+        (0, "count: Field should be no less than 1"),
+        (1001, "count: Field should be no more than 1000"),
+    ]:
         r = api(http, cf, "problemset.recentStatus", count=bad)
         assert (r.status_code, r.json()["comment"]) == (400, comment)
 

@@ -8,15 +8,17 @@ import httpx
 import pytest
 
 from contest_pipelines import events
-from tests.conftest import TEST_JWT_SECRET
 from contest_pipelines.api.auth import issue_token
+from tests.conftest import TEST_JWT_SECRET
 
 
 def headers(user_id="u1", **extra):
     return {"Authorization": f"Bearer {issue_token(TEST_JWT_SECRET, user_id)}", **extra}
 
 
-def read_events(live_api: str, count: int, hdrs: dict, params: dict | None = None, timeout: float = 10.0) -> tuple[list[dict], list[str]]:
+def read_events(
+    live_api: str, count: int, hdrs: dict, params: dict | None = None, timeout: float = 10.0
+) -> tuple[list[dict], list[str]]:
     """Collect `count` SSE events (and any comment lines) from a live stream."""
     received, comments, current = [], [], {}
     with httpx.stream("GET", f"{live_api}/api/events", headers=hdrs, params=params, timeout=timeout) as response:

@@ -44,11 +44,14 @@ def test_admin_routes_need_the_admin_token(client):
 
 def test_dead_letters_are_listed_and_replayed(client, db):
     queued = client.post(
-        "/api/contests/sync", json={"roomId": "room-1", "problemId": "1843A"},
+        "/api/contests/sync",
+        json={"roomId": "room-1", "problemId": "1843A"},
         headers={"Authorization": f"Bearer {issue_token(TEST_JWT_SECRET, 'u1')}"},
     ).json()["requestId"]
     with db.begin() as conn:
-        conn.execute(sync_requests.update().values(status="dead", attempts=4, reason="cf_unavailable", finished_at=sa.func.now()))
+        conn.execute(
+            sync_requests.update().values(status="dead", attempts=4, reason="cf_unavailable", finished_at=sa.func.now())
+        )
 
     assert client.get("/api/admin/queue", headers=ADMIN).json()["byStatus"]["dead"] == 1
     [dead] = client.get("/api/admin/dead-letters", headers=ADMIN).json()
@@ -64,8 +67,13 @@ def test_dead_letters_are_listed_and_replayed(client, db):
 def test_onboarding_and_team_deletion_routes(client, db):
     from contest_pipelines.db.tables import onboarding_requests, teams
 
-    load(db, {"players": [{"userId": "ann", "status": "compliance"}], "teams": [
-        {"teamId": "full", "name": "Full", "members": ["ann"]}, {"teamId": "empty", "name": "Empty"}]})
+    load(
+        db,
+        {
+            "players": [{"userId": "ann", "status": "compliance"}],
+            "teams": [{"teamId": "full", "name": "Full", "members": ["ann"]}, {"teamId": "empty", "name": "Empty"}],
+        },
+    )
     assert client.post("/api/admin/onboarding", json={"userId": "ann"}).status_code == 401
     accepted = client.post("/api/admin/onboarding", json={"userId": "ann", "coachId": None}, headers=ADMIN)
     assert accepted.status_code == 202
@@ -74,7 +82,10 @@ def test_onboarding_and_team_deletion_routes(client, db):
     assert client.delete("/api/admin/teams/empty", headers=ADMIN).status_code == 202
     assert client.delete("/api/admin/teams/empty", headers=ADMIN).status_code == 404
     with db.connect() as conn:
-        assert conn.execute(sa.select(onboarding_requests.c.user_id, onboarding_requests.c.status)).one() == ("ann", "pending")
+        assert conn.execute(sa.select(onboarding_requests.c.user_id, onboarding_requests.c.status)).one() == (
+            "ann",
+            "pending",
+        )
         assert conn.execute(sa.select(teams.c.deleted_at).where(teams.c.team_id == "empty")).scalar_one() is not None
 
 

@@ -22,7 +22,12 @@ def client(env, db, redis_client) -> TestClient:
 def test_tournament_board_rows(client):
     body = client.get("/api/scoreboards/tournament/t1").json()
     assert (body["ranking"], body["total"], body["source"]) == ("competition", 4, "redis")
-    assert [(r["rank"], r["userId"], r["points"]) for r in body["rows"]] == [(1, "ann", 3), (2, "dan", 3), (3, "bob", 1), (4, "cat", 0)]
+    assert [(r["rank"], r["userId"], r["points"]) for r in body["rows"]] == [
+        (1, "ann", 3),
+        (2, "dan", 3),
+        (3, "bob", 1),
+        (4, "cat", 0),
+    ]
     assert body["rows"][0]["lastScoredAt"] is not None and body["rows"][3]["lastScoredAt"] is None
 
 
@@ -58,14 +63,43 @@ def test_room_team_board_sums_members(env, db, redis_client):
     from contest_pipelines.db.tables import detections
     from tests.factories import room_fixture
 
-    load(db, room_fixture(room_id="c1", players={"a": "ha", "b": "hb", "c": "hc"}, team_of={"a": "red", "b": "red", "c": "blue"}))
+    load(
+        db,
+        room_fixture(
+            room_id="c1", players={"a": "ha", "b": "hb", "c": "hc"}, team_of={"a": "red", "b": "red", "c": "blue"}
+        ),
+    )
     now = int(datetime.now(UTC).timestamp())
     with db.begin() as conn:
-        conn.execute(detections.insert(), [
-            {"room_id": "c1", "user_id": "a", "problem_id": "1843A", "cf_submission_id": 1, "cf_timestamp": now - 60, "points_awarded": 100},
-            {"room_id": "c1", "user_id": "b", "problem_id": "1843A", "cf_submission_id": 2, "cf_timestamp": now - 30, "points_awarded": 100},
-            {"room_id": "c1", "user_id": "c", "problem_id": "1843B", "cf_submission_id": 3, "cf_timestamp": now - 90, "points_awarded": 200},
-        ])
+        conn.execute(
+            detections.insert(),
+            [
+                {
+                    "room_id": "c1",
+                    "user_id": "a",
+                    "problem_id": "1843A",
+                    "cf_submission_id": 1,
+                    "cf_timestamp": now - 60,
+                    "points_awarded": 100,
+                },
+                {
+                    "room_id": "c1",
+                    "user_id": "b",
+                    "problem_id": "1843A",
+                    "cf_submission_id": 2,
+                    "cf_timestamp": now - 30,
+                    "points_awarded": 100,
+                },
+                {
+                    "room_id": "c1",
+                    "user_id": "c",
+                    "problem_id": "1843B",
+                    "cf_submission_id": 3,
+                    "cf_timestamp": now - 90,
+                    "points_awarded": 200,
+                },
+            ],
+        )
     body = TestClient(create_app()).get("/api/rooms/c1/scoreboard", params={"by": "team"}).json()
     # Equal points: blue scored its last point earlier.
     assert [(r["rank"], r["teamId"], r["points"]) for r in body["rows"]] == [(1, "blue", 200), (2, "red", 200)]
@@ -87,7 +121,9 @@ def test_a_page_is_rendered_once_per_cache_period_and_a_rebuild_forgets_it(clien
         set_match_result(db, "p1", 1, 0)  # a correction: bob now leads
         settle_and_project(db, redis_client, "p1")
         assert cached.get("/api/scoreboards/tournament/t1").content == before  # still the cached page
-        assert cached.get("/api/scoreboards/tournament/t1", params={"limit": 99}).json()["rows"][0]["userId"] == "bob"  # another page
+        assert (
+            cached.get("/api/scoreboards/tournament/t1", params={"limit": 99}).json()["rows"][0]["userId"] == "bob"
+        )  # another page
 
         assert cached.post("/api/admin/scoreboards/tournament/t1/rebuild", headers=ADMIN).status_code == 202
         assert cached.get("/api/scoreboards/tournament/t1").json()["rows"][0]["userId"] == "bob"

@@ -39,7 +39,13 @@ def test_sync_is_queued_with_state_and_event(client, db, redis_client):
     body = response.json()
     assert body["queued"] is True and body["position"] == 1 and uuid.UUID(body["requestId"])
     [row] = queued_rows(db)
-    assert (row.user_id, row.cf_handle, row.team_id, row.problem_id, row.status) == ("u1", "tourist", "t1", "1843A", "queued")
+    assert (row.user_id, row.cf_handle, row.team_id, row.problem_id, row.status) == (
+        "u1",
+        "tourist",
+        "t1",
+        "1843A",
+        "queued",
+    )
     state = redis_client.hgetall(events.sync_state_key("room-1", "u1"))
     assert state["status"] == "queued" and state["position"] == "1" and state["requestId"] == body["requestId"]
     assert "createdAt" in state
@@ -75,9 +81,19 @@ def test_second_sync_within_cooldown_is_429_with_retry_after(client):
         ({"roomId": "room-1"}, "u1", 422, "problemId"),
         ({"roomId": "room-1", "problemId": "1843A", "cfHandle": "someone"}, "u1", 422, "cfHandle"),
     ],
-    ids=["unknown-room", "not-a-member", "problem-not-in-room", "no-handle", "malformed-problem", "missing-field", "handle-in-body"],
+    ids=[
+        "unknown-room",
+        "not-a-member",
+        "problem-not-in-room",
+        "no-handle",
+        "malformed-problem",
+        "missing-field",
+        "handle-in-body",
+    ],
 )
-def test_rejections_are_clear_and_do_not_consume_the_cooldown(client, db, redis_client, payload, user, status, detail_part):
+def test_rejections_are_clear_and_do_not_consume_the_cooldown(
+    client, db, redis_client, payload, user, status, detail_part
+):
     response = client.post("/api/contests/sync", json=payload, headers=auth(user))
 
     assert response.status_code == status
@@ -87,13 +103,20 @@ def test_rejections_are_clear_and_do_not_consume_the_cooldown(client, db, redis_
 
 
 def test_bad_json_is_422(client):
-    response = client.post("/api/contests/sync", content=b"{not json", headers={**auth(), "Content-Type": "application/json"})
+    response = client.post(
+        "/api/contests/sync", content=b"{not json", headers={**auth(), "Content-Type": "application/json"}
+    )
     assert response.status_code == 422 and response.json()["error"] == "invalid_request"
 
 
 @pytest.mark.parametrize(
     "headers",
-    [{}, {"Authorization": "Bearer not-a-jwt"}, auth(secret="another-secret-that-is-long-enough-too"), {"Authorization": "Basic dTE6cA=="}],
+    [
+        {},
+        {"Authorization": "Bearer not-a-jwt"},
+        auth(secret="another-secret-that-is-long-enough-too"),
+        {"Authorization": "Basic dTE6cA=="},
+    ],
     ids=["missing", "garbage", "wrong-secret", "wrong-scheme"],
 )
 def test_missing_or_bad_token_is_401(client, redis_client, headers):
@@ -103,7 +126,9 @@ def test_missing_or_bad_token_is_401(client, redis_client, headers):
 
 
 def test_status_is_visible_to_its_owner_only(client):
-    request_id = client.post("/api/contests/sync", json={"roomId": "room-1", "problemId": "1843A"}, headers=auth()).json()["requestId"]
+    request_id = client.post(
+        "/api/contests/sync", json={"roomId": "room-1", "problemId": "1843A"}, headers=auth()
+    ).json()["requestId"]
 
     mine = client.get(f"/api/contests/sync/{request_id}", headers=auth("u1"))
     assert mine.status_code == 200
@@ -130,10 +155,12 @@ def test_hundred_concurrent_posts_by_one_user_give_exactly_one_202(env, db, redi
 
     async def burst():
         async with httpx.AsyncClient(base_url=live_api, timeout=30) as http:
-            return await asyncio.gather(*(
-                http.post("/api/contests/sync", json={"roomId": "room-1", "problemId": "1843A"}, headers=auth())
-                for _ in range(100)
-            ))
+            return await asyncio.gather(
+                *(
+                    http.post("/api/contests/sync", json={"roomId": "room-1", "problemId": "1843A"}, headers=auth())
+                    for _ in range(100)
+                )
+            )
 
     codes = sorted(r.status_code for r in asyncio.run(burst()))
     assert codes.count(202) == 1 and codes.count(429) == 99

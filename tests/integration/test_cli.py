@@ -16,7 +16,10 @@ runner = CliRunner()
 
 def counts(db):
     with db.connect() as conn:
-        return {t.name: conn.execute(sa.select(sa.func.count()).select_from(t)).scalar_one() for t in (players, rooms, room_problems, room_members)}
+        return {
+            t.name: conn.execute(sa.select(sa.func.count()).select_from(t)).scalar_one()
+            for t in (players, rooms, room_problems, room_members)
+        }
 
 
 def test_load_twice_changes_nothing(env, db, tmp_path):
@@ -49,7 +52,9 @@ def test_load_updates_changed_rows(env, db, tmp_path):
 
 def test_a_bad_fixture_is_refused_whole_with_the_reason(env, db, tmp_path):
     data = room_fixture()
-    data["rooms"][0]["problems"].append({"problemId": "not-a-problem", "points": 5, "revealedAt": "2026-01-01T00:00:00Z"})
+    data["rooms"][0]["problems"].append(
+        {"problemId": "not-a-problem", "points": 5, "revealedAt": "2026-01-01T00:00:00Z"}
+    )
     fixture = tmp_path / "bad.json"
     fixture.write_text(json.dumps(data))
 
@@ -81,7 +86,9 @@ def test_replay_dead_requeues_dead_requests(env, db, enqueue):
     result = runner.invoke(app, ["replay-dead"])
     assert result.output.strip() == "replayed 1 dead sync requests"
     with db.connect() as conn:
-        assert conn.execute(sa.select(sync_requests.c.status, sync_requests.c.attempts).where(sync_requests.c.id == request_id)).one() == ("queued", 0)
+        assert conn.execute(
+            sa.select(sync_requests.c.status, sync_requests.c.attempts).where(sync_requests.c.id == request_id)
+        ).one() == ("queued", 0)
 
 
 def test_load_handles_rooms_larger_than_one_statement(env, db, tmp_path):
@@ -112,4 +119,6 @@ def test_onboard_command_records_a_request(env, db):
     result = runner.invoke(app, ["onboard", "ann", "--coach", "c9"])
     assert result.exit_code == 0 and json.loads(result.output)["userId"] == "ann"
     with db.connect() as conn:
-        assert conn.execute(sa.select(onboarding_requests.c.user_id, onboarding_requests.c.coach_id, onboarding_requests.c.status)).one() == ("ann", "c9", "pending")
+        assert conn.execute(
+            sa.select(onboarding_requests.c.user_id, onboarding_requests.c.coach_id, onboarding_requests.c.status)
+        ).one() == ("ann", "c9", "pending")

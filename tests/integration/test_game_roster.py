@@ -7,7 +7,13 @@ import sqlalchemy as sa
 
 from contest_pipelines.clients.game_platform import GamePlatformClient
 from contest_pipelines.db.tables import onboarding_requests, players, teams
-from contest_pipelines.game_roster import delete_team_locally, onboard, pending_roster_changes, request_onboarding, sync_roster
+from contest_pipelines.game_roster import (
+    delete_team_locally,
+    onboard,
+    pending_roster_changes,
+    request_onboarding,
+    sync_roster,
+)
 from tests.factories import load
 
 
@@ -16,9 +22,23 @@ def new_client(platform):
 
 
 def competitor(db, user_id="ann", status="compliance", **extra):
-    load(db, {"coaches": [{"coachId": "c1", "name": "Coach"}], "players": [{
-        "userId": user_id, "coachId": "c1", "status": status, "firstName": "Ann", "lastName": "Lee", "email": f"{user_id}@school.org", **extra,
-    }]})
+    load(
+        db,
+        {
+            "coaches": [{"coachId": "c1", "name": "Coach"}],
+            "players": [
+                {
+                    "userId": user_id,
+                    "coachId": "c1",
+                    "status": status,
+                    "firstName": "Ann",
+                    "lastName": "Lee",
+                    "email": f"{user_id}@school.org",
+                    **extra,
+                }
+            ],
+        },
+    )
 
 
 def player(db, user_id="ann"):
@@ -87,12 +107,26 @@ def test_a_remote_failure_is_stored_on_the_competitor(db, platform):
 
 
 def test_roster_sync_creates_assigns_and_deletes(db, platform):
-    load(db, {
-        "coaches": [{"coachId": "c1", "name": "Coach"}],
-        "players": [{"userId": u, "coachId": "c1", "status": "complete", "gamePlatformId": u} for u in ("ann", "bob", "cat")],
-        "teams": [{"teamId": "red", "name": "Red", "coachId": "c1", "division": "HS", "affiliation": "North", "members": ["ann", "bob"]},
-                  {"teamId": "old", "name": "Old", "coachId": "c1", "members": []}],
-    })
+    load(
+        db,
+        {
+            "coaches": [{"coachId": "c1", "name": "Coach"}],
+            "players": [
+                {"userId": u, "coachId": "c1", "status": "complete", "gamePlatformId": u} for u in ("ann", "bob", "cat")
+            ],
+            "teams": [
+                {
+                    "teamId": "red",
+                    "name": "Red",
+                    "coachId": "c1",
+                    "division": "HS",
+                    "affiliation": "North",
+                    "members": ["ann", "bob"],
+                },
+                {"teamId": "old", "name": "Old", "coachId": "c1", "members": []},
+            ],
+        },
+    )
     for u in ("ann", "bob", "cat"):
         platform.add_user(u)
     platform.add_user("c1", role="coach")  # a team's coach must be a platform user
@@ -101,7 +135,10 @@ def test_roster_sync_creates_assigns_and_deletes(db, platform):
         assert pending_roster_changes(conn) > 0
     first = sync_roster(db, client)
     assert (first.teams_created, first.members_assigned, first.errors) == (2, 2, [])
-    assert {a["syned_user_id"] for a in client.get_team_assignments("red").model_dump()["assignments"]} == {"ann", "bob"}
+    assert {a["syned_user_id"] for a in client.get_team_assignments("red").model_dump()["assignments"]} == {
+        "ann",
+        "bob",
+    }
 
     with db.begin() as conn:
         assert delete_team_locally(conn, "red") == "has_members"

@@ -22,10 +22,16 @@ def client(platform):
 
 def competitors(db, n: int, platform, coach: str = "coach-1") -> list[str]:
     ids = [f"syned-{i:03d}" for i in range(n)]
-    load(db, {
-        "coaches": [{"coachId": coach, "name": "Coach"}],
-        "players": [{"userId": f"u{i:03d}", "coachId": coach, "status": "complete", "gamePlatformId": uid} for i, uid in enumerate(ids)],
-    })
+    load(
+        db,
+        {
+            "coaches": [{"coachId": coach, "name": "Coach"}],
+            "players": [
+                {"userId": f"u{i:03d}", "coachId": coach, "status": "complete", "gamePlatformId": uid}
+                for i, uid in enumerate(ids)
+            ],
+        },
+    )
     for uid in ids:
         platform.add_user(uid)
     return ids
@@ -83,7 +89,9 @@ def test_cursor_advances_only_with_a_committed_write_and_never_on_failure(db, pl
     make_all_due(db)
     recovered = incremental_sync(db, client)
     assert recovered.synced == 1 and state(db, uid).last_odl_synced_at > cursor
-    assert platform.calls_for("/scores/get_odl_scores")[-1].params["after_time_unix"] == str(int(cursor.timestamp()) - 1)
+    assert platform.calls_for("/scores/get_odl_scores")[-1].params["after_time_unix"] == str(
+        int(cursor.timestamp()) - 1
+    )
 
 
 def test_competitors_are_synced_by_tier_in_bounded_batches(db, platform, client):

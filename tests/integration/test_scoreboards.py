@@ -14,7 +14,12 @@ from tests.factories import load, prediction_fixture
 
 T0 = datetime(2026, 6, 1, tzinfo=UTC)
 user_ids = st.text(alphabet="aAbB_-0z", min_size=1, max_size=4)
-entries = st.dictionaries(user_ids, st.tuples(st.integers(0, 4), st.one_of(st.none(), st.integers(0, 3).map(lambda s: T0 + timedelta(seconds=s)))), min_size=1, max_size=25)
+entries = st.dictionaries(
+    user_ids,
+    st.tuples(st.integers(0, 4), st.one_of(st.none(), st.integers(0, 3).map(lambda s: T0 + timedelta(seconds=s)))),
+    min_size=1,
+    max_size=25,
+)
 
 
 def fill(db, rows: dict) -> None:
@@ -23,10 +28,19 @@ def fill(db, rows: dict) -> None:
     load(db, prediction_fixture(rooms={"p1": {}}))
     with db.begin() as conn:
         for scope, scope_id in (("tournament", "t1"), ("league", "l1")):
-            conn.execute(standings.insert(), [
-                {"scope": scope, "scope_id": scope_id, "user_id": u, "points": p, "last_scored_at": t if p else None}
-                for u, (p, t) in rows.items()
-            ])
+            conn.execute(
+                standings.insert(),
+                [
+                    {
+                        "scope": scope,
+                        "scope_id": scope_id,
+                        "user_id": u,
+                        "points": p,
+                        "last_scored_at": t if p else None,
+                    }
+                    for u, (p, t) in rows.items()
+                ],
+            )
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
@@ -71,7 +85,9 @@ def test_rebuild_swaps_atomically_and_stamps_the_version(db, redis_client):
     assert scoreboards.rebuild(redis_client, db, "tournament", "t1") == 2
     assert redis_client.zrange("board:tournament:t1", 0, -1) == ["b", "a"]
     with db.connect() as conn:
-        assert redis_client.get("board:tournament:t1:built") == str(scoreboards.current_version(conn, "tournament", "t1"))
+        assert redis_client.get("board:tournament:t1:built") == str(
+            scoreboards.current_version(conn, "tournament", "t1")
+        )
     assert [k for k in redis_client.keys("board:tournament:t1:*") if ":build:" in k or k.endswith(":rebuilding")] == []
     # A second rebuilder waits its turn rather than racing the first.
     redis_client.set("board:tournament:t1:rebuilding", "someone", ex=5)

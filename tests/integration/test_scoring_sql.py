@@ -4,12 +4,21 @@ reference on random rooms (results, hash and deltas, byte for byte)."""
 from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import insert
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from sqlalchemy.dialects.postgresql import insert
 
 from contest_pipelines.db import settlement
-from contest_pipelines.db.tables import detections, guesses, match_results, players, room_members, room_problems, room_results, rooms
+from contest_pipelines.db.tables import (
+    detections,
+    guesses,
+    match_results,
+    players,
+    room_members,
+    room_problems,
+    room_results,
+    rooms,
+)
 from contest_pipelines.domain.ranking import encode
 from contest_pipelines.domain.scoring import MemberResult
 from contest_pipelines.domain.settlement import deltas, result_hash
@@ -23,7 +32,10 @@ moment = st.integers(0, 10_000).map(lambda ms: T0 + timedelta(milliseconds=ms * 
 member_sets = st.sets(st.sampled_from(USERS), max_size=len(USERS))
 previous_results = st.dictionaries(
     st.sampled_from(USERS),
-    st.one_of(st.just(MemberResult(0, None)), st.builds(MemberResult, st.integers(1, 9), moment.map(lambda t: t.replace(microsecond=0)))),
+    st.one_of(
+        st.just(MemberResult(0, None)),
+        st.builds(MemberResult, st.integers(1, 9), moment.map(lambda t: t.replace(microsecond=0))),
+    ),
 )
 
 
@@ -44,10 +56,15 @@ def add_room(conn: sa.Connection, kind: str, members: set[str], previous: dict[s
     return conn.execute(sa.select(rooms).where(rooms.c.room_id == "r")).one()
 
 
-def sql_side(conn: sa.Connection, room: sa.Row) -> tuple[dict[str, MemberResult], str, dict[str, int], dict[str, float]]:
+def sql_side(
+    conn: sa.Connection, room: sa.Row
+) -> tuple[dict[str, MemberResult], str, dict[str, int], dict[str, float]]:
     sql, params = settlement.room_result_sql(conn, room)
     conn.execute(sa.text(f"CREATE TEMP TABLE settle_current ON COMMIT DROP AS {sql}"), params)
-    current = {r.user_id: MemberResult(r.points, r.last_scored_at) for r in conn.execute(sa.text("SELECT * FROM settle_current"))}
+    current = {
+        r.user_id: MemberResult(r.points, r.last_scored_at)
+        for r in conn.execute(sa.text("SELECT * FROM settle_current"))
+    }
     digest = conn.execute(sa.text(settlement.RESULT_SUMMARY_SQL)).one().result_hash
     return current, digest, *settlement._stage(conn, room.room_id)
 
@@ -73,10 +90,16 @@ def test_prediction_scoring_in_sql_equals_the_rule_table(engine, members, guesse
     with engine.connect() as conn, conn.begin() as tx:
         reset(conn)
         room = add_room(conn, "prediction", members, previous)
-        rows = [{"room_id": "r", "user_id": u, "home": h, "away": a, "guessed_at": t} for u, (h, a, t) in guessed.items() if u in members]
+        rows = [
+            {"room_id": "r", "user_id": u, "home": h, "away": a, "guessed_at": t}
+            for u, (h, a, t) in guessed.items()
+            if u in members
+        ]
         if rows:
             conn.execute(guesses.insert(), rows)
-        conn.execute(match_results.insert().values(room_id="r", status="ended", home_score=final[0], away_score=final[1]))
+        conn.execute(
+            match_results.insert().values(room_id="r", status="ended", home_score=final[0], away_score=final[1])
+        )
         check(conn, room, previous)
         tx.rollback()
 
@@ -92,7 +115,10 @@ def test_contest_scoring_in_sql_equals_the_pure_rules(engine, members, solves, p
     with engine.connect() as conn, conn.begin() as tx:
         reset(conn)
         room = add_room(conn, "contest", members, previous)
-        conn.execute(room_problems.insert(), [{"room_id": "r", "problem_id": p, "points": pts, "revealed_at": T0} for p, pts in PROBLEMS.items()])
+        conn.execute(
+            room_problems.insert(),
+            [{"room_id": "r", "problem_id": p, "points": pts, "revealed_at": T0} for p, pts in PROBLEMS.items()],
+        )
         if solves:
             conn.execute(detections.insert(), [
                 {"room_id": "r", "user_id": u, "problem_id": p, "cf_submission_id": i, "cf_timestamp": int(T0.timestamp()) + s}

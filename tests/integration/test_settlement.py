@@ -17,19 +17,28 @@ from contest_pipelines.settle import settle_and_project
 from tests.conftest import ROOT
 from tests.factories import load, prediction_fixture, set_match_result
 
-GUESSES = {"p1": {"ann": (2, 1), "bob": (1, 0), "cat": (0, 2), "dan": (2, 1)}, "p2": {"ann": (0, 0), "bob": (1, 1), "eve": (3, 0)}}
+GUESSES = {
+    "p1": {"ann": (2, 1), "bob": (1, 0), "cat": (0, 2), "dan": (2, 1)},
+    "p2": {"ann": (0, 0), "bob": (1, 1), "eve": (3, 0)},
+}
 
 
 def standings_of(db, scope="tournament", scope_id="t1"):
     with db.connect() as conn:
-        return dict(conn.execute(
-            sa.select(standings.c.user_id, standings.c.points).where(standings.c.scope == scope, standings.c.scope_id == scope_id)
-        ).all())
+        return dict(
+            conn.execute(
+                sa.select(standings.c.user_id, standings.c.points).where(
+                    standings.c.scope == scope, standings.c.scope_id == scope_id
+                )
+            ).all()
+        )
 
 
 def ledger_rows(db, room_id):
     with db.connect() as conn:
-        return conn.execute(sa.select(settlement_ledger).where(settlement_ledger.c.room_id == room_id).order_by(settlement_ledger.c.id)).all()
+        return conn.execute(
+            sa.select(settlement_ledger).where(settlement_ledger.c.room_id == room_id).order_by(settlement_ledger.c.id)
+        ).all()
 
 
 def recomputed(db, settled_rooms, scope_rooms):
@@ -135,7 +144,7 @@ def test_boards_heal_after_redis_is_flushed_between_commit_and_projection(league
     assert first.source == "redis" and [(r.user_id, r.points) for r in first.rows][:2] == [("ann", 3), ("dan", 3)]
 
     settle_room(league, "p2")  # committed...
-    redis_client.flushdb()    # ...and the projection never happened
+    redis_client.flushdb()  # ...and the projection never happened
     healed = scoreboards.read(league, redis_client, "tournament", "t1")
     assert healed.source == "redis"
     assert {r.user_id: r.points for r in healed.rows} == {"ann": 4, "bob": 4, "cat": 0, "dan": 3, "eve": 0}
@@ -164,7 +173,11 @@ def test_reads_fall_back_to_postgres_when_redis_is_down(league):
     assert [(r.rank, r.user_id, r.points) for r in board.rows] == [(1, "ann", 3), (2, "dan", 3)]
 
 
-OPS = st.lists(st.tuples(st.sampled_from(["p1", "p2"]), st.sampled_from([(2, 1), (1, 0), (0, 0), (1, 1), (3, 0), None])), min_size=1, max_size=8)
+OPS = st.lists(
+    st.tuples(st.sampled_from(["p1", "p2"]), st.sampled_from([(2, 1), (1, 0), (0, 0), (1, 1), (3, 0), None])),
+    min_size=1,
+    max_size=8,
+)
 
 
 @settings(max_examples=20, deadline=None, suppress_health_check=list(HealthCheck))

@@ -15,13 +15,20 @@ from tests.integration.conftest import new_run_id
 FAULTS = ["http503", "http429", "http500", "garbage", "timeout"]
 FINAL = {"detected", "failed", "dead"}
 
-scenario = st.fixed_dictionaries({
-    # per player: the verdict history of their submission on 1843A (None = no submission)
-    "verdicts": st.lists(st.sampled_from([None, ["OK"], ["WRONG_ANSWER"], ["TESTING", "OK"], ["TESTING", "WRONG_ANSWER"], [None, "OK"]]),
-                         min_size=1, max_size=4),
-    "faults": st.lists(st.sampled_from(FAULTS), max_size=5),
-    "duplicate_syncs": st.integers(0, 2),
-})
+scenario = st.fixed_dictionaries(
+    {
+        # per player: the verdict history of their submission on 1843A (None = no submission)
+        "verdicts": st.lists(
+            st.sampled_from(
+                [None, ["OK"], ["WRONG_ANSWER"], ["TESTING", "OK"], ["TESTING", "WRONG_ANSWER"], [None, "OK"]]
+            ),
+            min_size=1,
+            max_size=4,
+        ),
+        "faults": st.lists(st.sampled_from(FAULTS), max_size=5),
+        "duplicate_syncs": st.integers(0, 2),
+    }
+)
 
 
 @settings(max_examples=15, deadline=None, suppress_health_check=list(HealthCheck))
@@ -33,7 +40,10 @@ def test_every_request_settles_once(db, redis_client, fake_cf, make_worker, enqu
     subs = {}
     for (user, handle), history in zip(players.items(), case["verdicts"]):
         if history:
-            subs[user] = (fake_cf.add_submission(handle, "1843A", history[0], created=int(time.time()) - 600), history[1:])
+            subs[user] = (
+                fake_cf.add_submission(handle, "1843A", history[0], created=int(time.time()) - 600),
+                history[1:],
+            )
     ids = [enqueue(u) for u in players] + [enqueue("u0") for _ in range(case["duplicate_syncs"])]
     for fault in case["faults"]:
         fake_cf.inject(fault)
@@ -42,7 +52,9 @@ def test_every_request_settles_once(db, redis_client, fake_cf, make_worker, enqu
 
     for _ in range(40):
         with db.begin() as conn:  # time travel: whatever waits (backoff, circuit, re-check) is due now
-            conn.execute(sync_requests.update().where(sync_requests.c.status == "queued").values(next_attempt_at=sa.func.now()))
+            conn.execute(
+                sync_requests.update().where(sync_requests.c.status == "queued").values(next_attempt_at=sa.func.now())
+            )
             pending = conn.execute(sa.select(sa.func.count()).where(sync_requests.c.status.notin_(FINAL))).scalar_one()
         if not pending:
             break
@@ -59,7 +71,9 @@ def test_every_request_settles_once(db, redis_client, fake_cf, make_worker, enqu
     assert {r.status for r in rows} <= FINAL
     assert len(credited) == len(set(credited))
     for user in players:
-        finals = [e for e in events.read_since(redis_client, user) if e.type in (events.SYNC_DETECTED, events.SYNC_FAILED)]
+        finals = [
+            e for e in events.read_since(redis_client, user) if e.type in (events.SYNC_DETECTED, events.SYNC_FAILED)
+        ]
         assert len(finals) == sum(1 for r in rows if r.user_id == user)
         detected = {r.id for r in rows if r.user_id == user and r.status == "detected"}
         assert bool(detected) == ((user, "1843A") in credited)
@@ -67,6 +81,10 @@ def test_every_request_settles_once(db, redis_client, fake_cf, make_worker, enqu
 
 def db_reset(db, redis_client, fake_cf):
     with db.begin() as conn:
-        conn.execute(sa.text("TRUNCATE detections, sync_requests, room_members, room_problems, rooms, team_members, teams, players CASCADE"))
+        conn.execute(
+            sa.text(
+                "TRUNCATE detections, sync_requests, room_members, room_problems, rooms, team_members, teams, players CASCADE"
+            )
+        )
     redis_client.flushdb()
     fake_cf.reset()

@@ -30,7 +30,9 @@ def stream(redis_client, user_id="u1"):
 
 def make_due(db, request_id):
     with db.begin() as conn:
-        conn.execute(sync_requests.update().where(sync_requests.c.id == request_id).values(next_attempt_at=sa.func.now()))
+        conn.execute(
+            sync_requests.update().where(sync_requests.c.id == request_id).values(next_attempt_at=sa.func.now())
+        )
 
 
 def test_accepted_submission_is_detected_with_the_exact_payload(db, redis_client, fake_cf, make_worker, enqueue):
@@ -43,12 +45,24 @@ def test_accepted_submission_is_detected_with_the_exact_payload(db, redis_client
     assert report.outcomes == {"detected": 1} and report.api_calls == 1
     assert request_row(db, request_id).status == "detected"
     [row] = detection_rows(db)
-    assert (row.user_id, row.problem_id, row.cf_submission_id, row.team_id, row.points_awarded) == ("u1", "1843A", sub["id"], "t1", 100)
+    assert (row.user_id, row.problem_id, row.cf_submission_id, row.team_id, row.points_awarded) == (
+        "u1",
+        "1843A",
+        sub["id"],
+        "t1",
+        100,
+    )
     [event] = stream(redis_client)
     assert event.type == "sync.detected"
     assert event.data == {
-        "roomId": "room-1", "userId": "u1", "teamId": "t1", "problemId": "1843A", "cfSubmissionId": sub["id"],
-        "cfTimestamp": sub["creationTimeSeconds"], "verdict": "OK", "pointsAwarded": 100,
+        "roomId": "room-1",
+        "userId": "u1",
+        "teamId": "t1",
+        "problemId": "1843A",
+        "cfSubmissionId": sub["id"],
+        "cfTimestamp": sub["creationTimeSeconds"],
+        "verdict": "OK",
+        "pointsAwarded": 100,
     }
     call = fake_cf.calls_for("user.status")[0]
     assert call.params["handle"] == "tourist" and call.params["count"] == "20"
@@ -143,7 +157,9 @@ def test_server_errors_retry_with_backoff_then_die_as_cf_unavailable(db, redis_c
     load(db, room_fixture())
     request_id = enqueue()
     fake_cf.inject("http500", times=10)
-    worker = make_worker(policy=Policy(retry_base_seconds=5.0, max_attempts=4, recheck_seconds=0.0, deadline_seconds=600))
+    worker = make_worker(
+        policy=Policy(retry_base_seconds=5.0, max_attempts=4, recheck_seconds=0.0, deadline_seconds=600)
+    )
 
     waits = []
     for expected_attempts in (1, 2, 3):
@@ -266,7 +282,9 @@ def test_calls_are_paced_across_clients(db, fake_cf, make_client):
     assert len(arrivals) == 6 and min(gaps) >= 0.2  # the slot is 0.25 s; arrival jitter is small
 
 
-def test_requests_queued_after_dispatch_ride_on_the_same_call_for_their_handle(db, redis_client, fake_cf, make_worker, enqueue):
+def test_requests_queued_after_dispatch_ride_on_the_same_call_for_their_handle(
+    db, redis_client, fake_cf, make_worker, enqueue
+):
     load(db, room_fixture())
     created = int(time.time()) - 600
     fake_cf.add_submission("tourist", "1843A", "OK", created=created)
@@ -293,4 +311,7 @@ def test_a_detection_moves_the_live_room_board(db, redis_client, fake_cf, make_w
     with db.connect() as conn:  # updated in place to the detection's version, not rebuilt
         assert redis_client.get("board:room:room-1:built") == str(scoreboards.current_version(conn, "room", "room-1"))
     after = scoreboards.read(db, redis_client, "room", "room-1")
-    assert after.source == "redis" and [(r.rank, r.user_id, r.points) for r in after.rows] == [(1, "u2", 200), (2, "u1", 0)]
+    assert after.source == "redis" and [(r.rank, r.user_id, r.points) for r in after.rows] == [
+        (1, "u2", 200),
+        (2, "u1", 0),
+    ]

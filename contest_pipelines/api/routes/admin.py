@@ -14,9 +14,9 @@ from contest_pipelines.api.routes.scoreboards import forget_pages
 from contest_pipelines.db import sync_queue
 from contest_pipelines.db.settlement import ledger_mismatches
 from contest_pipelines.db.tables import players
-from contest_pipelines.game_roster import delete_team_locally, request_onboarding
 from contest_pipelines.db.tables import settlement_ledger as ledger
 from contest_pipelines.db.tables import sync_requests as r
+from contest_pipelines.game_roster import delete_team_locally, request_onboarding
 
 router = APIRouter(prefix="/api/admin", tags=["admin"], dependencies=[AdminOnly])
 
@@ -29,22 +29,44 @@ def queue_overview(engine: DbEngine) -> dict:
         oldest = conn.execute(
             sa.select(sa.func.min(r.c.created_at)).where(r.c.status.in_(("queued", "running")))
         ).scalar_one()
-    return {"byStatus": {s: counts.get(s, 0) for s in ("queued", "running", "detected", "failed", "dead")}, "oldestWaitingSince": oldest}
+    return {
+        "byStatus": {s: counts.get(s, 0) for s in ("queued", "running", "detected", "failed", "dead")},
+        "oldestWaitingSince": oldest,
+    }
 
 
 @router.get("/dead-letters")
 def dead_letters(engine: DbEngine, limit: int = 100, offset: int = 0) -> list[dict]:
     with engine.connect() as conn:
         rows = conn.execute(
-            sa.select(r.c.id, r.c.room_id, r.c.user_id, r.c.problem_id, r.c.attempts, r.c.reason, r.c.detail, r.c.created_at, r.c.finished_at)
+            sa.select(
+                r.c.id,
+                r.c.room_id,
+                r.c.user_id,
+                r.c.problem_id,
+                r.c.attempts,
+                r.c.reason,
+                r.c.detail,
+                r.c.created_at,
+                r.c.finished_at,
+            )
             .where(r.c.status == "dead")
             .order_by(r.c.finished_at.desc())
             .limit(min(limit, 1000))
             .offset(offset)
         )
         return [
-            {"requestId": x.id, "roomId": x.room_id, "userId": x.user_id, "problemId": x.problem_id, "attempts": x.attempts,
-             "reason": x.reason, "detail": x.detail, "createdAt": x.created_at, "finishedAt": x.finished_at}
+            {
+                "requestId": x.id,
+                "roomId": x.room_id,
+                "userId": x.user_id,
+                "problemId": x.problem_id,
+                "attempts": x.attempts,
+                "reason": x.reason,
+                "detail": x.detail,
+                "createdAt": x.created_at,
+                "finishedAt": x.finished_at,
+            }
             for x in rows
         ]
 
@@ -71,9 +93,19 @@ def room_settlements(room_id: str, engine: DbEngine) -> dict:
         "consistent": not mismatches,
         "mismatches": mismatches,
         "settlements": [
-            {"version": x.version, "status": x.status, "resultHash": x.result_hash, "members": x.members,
-             "changedMembers": x.changed_members, "pointsTotal": x.points_total, "pointsDelta": x.points_delta,
-             "dbMs": x.db_ms, "error": x.error, "dagsterRunId": x.dagster_run_id, "createdAt": x.created_at}
+            {
+                "version": x.version,
+                "status": x.status,
+                "resultHash": x.result_hash,
+                "members": x.members,
+                "changedMembers": x.changed_members,
+                "pointsTotal": x.points_total,
+                "pointsDelta": x.points_delta,
+                "dbMs": x.db_ms,
+                "error": x.error,
+                "dagsterRunId": x.dagster_run_id,
+                "createdAt": x.created_at,
+            }
             for x in rows
         ],
     }
@@ -81,7 +113,11 @@ def room_settlements(room_id: str, engine: DbEngine) -> dict:
 
 @router.post("/scoreboards/{scope}/{scope_id}/rebuild", status_code=status.HTTP_202_ACCEPTED)
 async def rebuild_scoreboard(
-    request: Request, scope: Literal["room", "tournament", "league"], scope_id: str, engine: DbEngine, client: RedisDep,
+    request: Request,
+    scope: Literal["room", "tournament", "league"],
+    scope_id: str,
+    engine: DbEngine,
+    client: RedisDep,
 ) -> dict:
     """Rebuild a board's Redis projection from PostgreSQL (atomic swap); this process's cached pages go."""
     try:

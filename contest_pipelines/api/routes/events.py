@@ -40,7 +40,9 @@ async def _stream(r: aioredis.Redis, user_id: str, last_id: str) -> AsyncIterato
                 for entry_id, fields in entries:
                     event = events.decode_entry(entry_id, fields)
                     last_id = event.id
-                    yield ServerSentEvent(data=json.dumps(event.data, separators=(",", ":")), event=event.type, id=event.id)
+                    yield ServerSentEvent(
+                        data=json.dumps(event.data, separators=(",", ":")), event=event.type, id=event.id
+                    )
     finally:
         await r.aclose()
 
@@ -51,7 +53,9 @@ async def stream_events(
     r: AsyncRedisDep,
     settings: SettingsDep,
     last_event_id: Annotated[str | None, Header(alias="Last-Event-ID")] = None,
-    since: Annotated[str | None, Query(description="Stream id to resume after; `0` replays the retained history")] = None,
+    since: Annotated[
+        str | None, Query(description="Stream id to resume after; `0` replays the retained history")
+    ] = None,
 ) -> EventSourceResponse:
     """`event:` is the type, `id:` the stream id, `data:` the JSON payload; comments keep the line alive."""
     start = last_event_id or since

@@ -29,4 +29,6 @@ def readyz(engine: DbEngine, r: RedisDep) -> JSONResponse:
     except Exception as exc:  # any client failure means not ready
         checks["redis"] = f"error: {type(exc).__name__}"
     ready = all(v == "ok" for v in checks.values())
-    return JSONResponse({"status": "ready" if ready else "not_ready", "checks": checks}, status_code=200 if ready else 503)
+    return JSONResponse(
+        {"status": "ready" if ready else "not_ready", "checks": checks}, status_code=200 if ready else 503
+    )

@@ -47,7 +47,9 @@ Offset = Annotated[int, Query(ge=0)]
 Around = Annotated[str | None, Query(description="a user id: the page centred on that player")]
 
 
-def _page(engine, r, scope: str, scope_id: str, limit: int, offset: int, around: str | None, by_team: bool = False) -> BoardPage:
+def _page(
+    engine, r, scope: str, scope_id: str, limit: int, offset: int, around: str | None, by_team: bool = False
+) -> BoardPage:
     try:
         if by_team:
             board = scoreboards.read_teams(engine, scope_id, limit=limit, offset=offset)
@@ -57,8 +59,16 @@ def _page(engine, r, scope: str, scope_id: str, limit: int, offset: int, around:
         raise HTTPException(status.HTTP_404_NOT_FOUND, str(exc)) from exc
     key = "teamId" if by_team else "userId"
     return BoardPage(
-        scope=scope, scopeId=scope_id, ranking=board.ranking, total=board.total, source=board.source, offset=board.offset,
-        rows=[BoardRow(rank=x.rank, points=x.points, lastScoredAt=x.last_scored_at, **{key: x.user_id}) for x in board.rows],
+        scope=scope,
+        scopeId=scope_id,
+        ranking=board.ranking,
+        total=board.total,
+        source=board.source,
+        offset=board.offset,
+        rows=[
+            BoardRow(rank=x.rank, points=x.points, lastScoredAt=x.last_scored_at, **{key: x.user_id})
+            for x in board.rows
+        ],
     )
 
 
@@ -88,7 +98,9 @@ def forget_pages(request: Request) -> None:
 
 async def _respond(request: Request, *key) -> Response:
     body = await request.app.state.board_pages(*key)
-    return Response(body, media_type="application/json", headers={"Cache-Control": request.app.state.board_cache_control})
+    return Response(
+        body, media_type="application/json", headers={"Cache-Control": request.app.state.board_cache_control}
+    )
 
 
 def cache_control(settings: Settings) -> str:
@@ -99,7 +111,11 @@ def cache_control(settings: Settings) -> str:
 
 @router.get("/rooms/{room_id}/scoreboard", response_model=BoardPage, responses={404: {"model": ErrorBody}})
 async def room_scoreboard(
-    request: Request, room_id: str, limit: Limit = 100, offset: Offset = 0, around: Around = None,
+    request: Request,
+    room_id: str,
+    limit: Limit = 100,
+    offset: Offset = 0,
+    around: Around = None,
     by: Annotated[Literal["player", "team"], Query(description="rank players, or teams (sum of members)")] = "player",
 ) -> Response:
     """The live board of a room: every member (or team), ranked ordinally (1, 2, 3, 4)."""
@@ -110,7 +126,12 @@ async def room_scoreboard(
 
 @router.get("/scoreboards/{scope}/{scope_id}", response_model=BoardPage, responses={404: {"model": ErrorBody}})
 async def scope_scoreboard(
-    request: Request, scope: Literal["tournament", "league"], scope_id: str, limit: Limit = 100, offset: Offset = 0, around: Around = None,
+    request: Request,
+    scope: Literal["tournament", "league"],
+    scope_id: str,
+    limit: Limit = 100,
+    offset: Offset = 0,
+    around: Around = None,
 ) -> Response:
     """Tournament (competition ranks 1, 2, 2, 4) or league (dense ranks 1, 2, 2, 3) standings."""
     return await _respond(request, scope, scope_id, limit, offset, around, False)

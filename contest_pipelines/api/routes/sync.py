@@ -23,9 +23,16 @@ log = logging.getLogger(__name__)
     "/sync",
     status_code=status.HTTP_202_ACCEPTED,
     response_model=SyncQueued,
-    responses={401: {"model": ErrorBody}, 404: {"model": ErrorBody}, 422: {"model": ErrorBody}, 429: {"model": RateLimited}},
+    responses={
+        401: {"model": ErrorBody},
+        404: {"model": ErrorBody},
+        422: {"model": ErrorBody},
+        429: {"model": RateLimited},
+    },
 )
-def request_sync(body: SyncBody, user_id: CurrentUser, engine: DbEngine, r: RedisDep, settings: SettingsDep) -> SyncQueued | JSONResponse:
+def request_sync(
+    body: SyncBody, user_id: CurrentUser, engine: DbEngine, r: RedisDep, settings: SettingsDep
+) -> SyncQueued | JSONResponse:
     """Queue a check of the caller's Codeforces submissions for one problem of a room."""
     with engine.connect() as conn:
         ctx = sync_queue.resolve_context(conn, user_id, body.roomId, body.problemId)
@@ -48,9 +55,16 @@ def request_sync(body: SyncBody, user_id: CurrentUser, engine: DbEngine, r: Redi
         pipe = r.pipeline(transaction=True)
         pipe.hset(
             events.sync_state_key(ctx.room_id, user_id),
-            mapping={"status": "queued", "position": position, "createdAt": created_at.isoformat(), "requestId": request_id},
+            mapping={
+                "status": "queued",
+                "position": position,
+                "createdAt": created_at.isoformat(),
+                "requestId": request_id,
+            },
         )
-        events.publish(pipe, user_id, events.SYNC_QUEUED, events.queued_payload(position), maxlen=settings.events_stream_maxlen)
+        events.publish(
+            pipe, user_id, events.SYNC_QUEUED, events.queued_payload(position), maxlen=settings.events_stream_maxlen
+        )
         pipe.execute()
     except redis.RedisError as exc:
         # The request is queued in PostgreSQL and will be processed; only the notification is lost.
@@ -67,7 +81,16 @@ def sync_status(request_id: uuid.UUID, user_id: CurrentUser, engine: DbEngine) -
     if row is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "no such sync request for this user")
     return SyncStatus(
-        requestId=row.id, roomId=row.room_id, problemId=row.problem_id, status=row.status, position=row.position,
-        attempts=row.attempts, reason=row.reason, detail=row.detail, createdAt=row.created_at, updatedAt=row.updated_at,
-        nextAttemptAt=row.next_attempt_at if row.status == "queued" else None, finishedAt=row.finished_at,
+        requestId=row.id,
+        roomId=row.room_id,
+        problemId=row.problem_id,
+        status=row.status,
+        position=row.position,
+        attempts=row.attempts,
+        reason=row.reason,
+        detail=row.detail,
+        createdAt=row.created_at,
+        updatedAt=row.updated_at,
+        nextAttemptAt=row.next_attempt_at if row.status == "queued" else None,
+        finishedAt=row.finished_at,
     )

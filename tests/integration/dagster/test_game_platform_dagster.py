@@ -19,15 +19,25 @@ from tests.factories import load
 
 
 def res(database_url, platform, redis_url=None):
-    out = {"postgres": PostgresResource(database_url=database_url), "game_platform": GamePlatformResource(base_url=platform.base_url, token=platform.token)}
+    out = {
+        "postgres": PostgresResource(database_url=database_url),
+        "game_platform": GamePlatformResource(base_url=platform.base_url, token=platform.token),
+    }
     if redis_url:
         out["redis"] = RedisResource(redis_url=redis_url)
     return out
 
 
 def seed(db, platform, n=3):
-    load(db, {"coaches": [{"coachId": "c1", "name": "Coach"}],
-              "players": [{"userId": f"u{i}", "coachId": "c1", "status": "complete", "gamePlatformId": f"s{i}"} for i in range(n)]})
+    load(
+        db,
+        {
+            "coaches": [{"coachId": "c1", "name": "Coach"}],
+            "players": [
+                {"userId": f"u{i}", "coachId": "c1", "status": "complete", "gamePlatformId": f"s{i}"} for i in range(n)
+            ],
+        },
+    )
     for i in range(n):
         platform.add_user(f"s{i}")
 
@@ -37,8 +47,12 @@ def test_todays_partition_syncs_incrementally_and_reports_telemetry(db, database
     platform.add_solve("s1", timestamp_unix=int(time.time()) - 60)
     today = datetime.now(UTC).strftime("%Y-%m-%d")
 
-    result = dg.materialize([challenge_solves], partition_key=today, resources=res(database_url, platform),
-                            run_config={"ops": {"challenge_solves": {"config": {"batch_size": 50}}}})
+    result = dg.materialize(
+        [challenge_solves],
+        partition_key=today,
+        resources=res(database_url, platform),
+        run_config={"ops": {"challenge_solves": {"config": {"batch_size": 50}}}},
+    )
     metadata = {k: v.value for k, v in result.asset_materializations_for_node("challenge_solves")[0].metadata.items()}
     assert (metadata["processed"], metadata["synced"], metadata["skipped"], metadata["new_solves"]) == (3, 1, 2, 1)
     assert metadata["api_calls"] >= 3
@@ -51,7 +65,9 @@ def test_a_past_partition_backfills_that_day_twice_with_the_same_rows(db, databa
     day = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0) - timedelta(days=2)
     platform.add_solve("s0", timestamp_unix=int((day + timedelta(hours=5)).timestamp()))
     for _ in range(2):
-        dg.materialize([challenge_solves], partition_key=day.strftime("%Y-%m-%d"), resources=res(database_url, platform))
+        dg.materialize(
+            [challenge_solves], partition_key=day.strftime("%Y-%m-%d"), resources=res(database_url, platform)
+        )
     with db.connect() as conn:
         assert conn.execute(sa.select(sa.func.count()).select_from(solves_table)).scalar_one() == 1
 
@@ -78,10 +94,14 @@ def test_schedule_targets_todays_partition_and_skips_when_unconfigured(database_
 
 def test_roster_sensor_launches_on_local_changes(db, database_url, platform):
     seed(db, platform, n=1)
-    with dg.build_sensor_context(resources=res(database_url, platform), instance=dg.DagsterInstance.ephemeral()) as context:
+    with dg.build_sensor_context(
+        resources=res(database_url, platform), instance=dg.DagsterInstance.ephemeral()
+    ) as context:
         assert roster_change_sensor(context).skip_message.startswith("rosters are in sync")
     load(db, {"teams": [{"teamId": "red", "name": "Red", "coachId": "c1", "members": ["u0"]}]})
-    with dg.build_sensor_context(resources=res(database_url, platform), instance=dg.DagsterInstance.ephemeral()) as context:
+    with dg.build_sensor_context(
+        resources=res(database_url, platform), instance=dg.DagsterInstance.ephemeral()
+    ) as context:
         assert len(roster_change_sensor(context).run_requests) == 1
 
 
@@ -98,13 +118,20 @@ def test_onboarding_sensor_launches_once_per_new_request(db, database_url, platf
 
 def test_cleanup_job_deletes_only_expired_rows(db, database_url, redis_url, platform, redis_client):
     with db.begin() as conn:
-        conn.execute(sync_runs.insert(), [
-            {"job": "old", "started_at": datetime.now(UTC) - timedelta(days=20)},
-            {"job": "new", "started_at": datetime.now(UTC) - timedelta(days=1)},
-        ])
+        conn.execute(
+            sync_runs.insert(),
+            [
+                {"job": "old", "started_at": datetime.now(UTC) - timedelta(days=20)},
+                {"job": "new", "started_at": datetime.now(UTC) - timedelta(days=1)},
+            ],
+        )
     redis_client.xadd("events:user:x", {"type": "t", "data": "{}"}, id=f"{int((time.time() - 20 * 86400) * 1000)}-0")
     redis_client.xadd("events:user:x", {"type": "t", "data": "{}"})
     result = cleanup_job.execute_in_process(resources=res(database_url, platform, redis_url))
-    assert result.output_for_node("delete_expired_records") == {"sync_requests_deleted": 0, "sync_runs_deleted": 1, "events_trimmed": 1}
+    assert result.output_for_node("delete_expired_records") == {
+        "sync_requests_deleted": 0,
+        "sync_runs_deleted": 1,
+        "events_trimmed": 1,
+    }
     with db.connect() as conn:
         assert list(conn.execute(sa.select(sync_runs.c.job)).scalars()) == ["new"]

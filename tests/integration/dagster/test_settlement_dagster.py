@@ -29,7 +29,10 @@ def provider(provider_server):
 
 
 def tick(database_url, provider, cursor=None):
-    resources = {"postgres": PostgresResource(database_url=database_url), "match_provider": MatchProviderResource(base_url=provider.base_url)}
+    resources = {
+        "postgres": PostgresResource(database_url=database_url),
+        "match_provider": MatchProviderResource(base_url=provider.base_url),
+    }
     with dg.build_sensor_context(cursor=cursor, resources=resources) as context:
         return match_ended_sensor(context)
 
@@ -82,8 +85,13 @@ def test_provider_faults_never_settle_and_are_retried_next_tick(db, database_url
 
 def materialize(database_url, redis_url, room_id, instance):
     return dg.materialize(
-        [settlement_ledger], partition_key=room_id, instance=instance,
-        resources={"postgres": PostgresResource(database_url=database_url), "redis": RedisResource(redis_url=redis_url)},
+        [settlement_ledger],
+        partition_key=room_id,
+        instance=instance,
+        resources={
+            "postgres": PostgresResource(database_url=database_url),
+            "redis": RedisResource(redis_url=redis_url),
+        },
     )
 
 
@@ -102,9 +110,13 @@ def test_the_settlement_asset_reports_metadata_and_passes_its_check(db, database
     assert check.passed
 
     again = materialize(database_url, redis_url, "p1", instance)
-    assert {k: v.value for k, v in again.asset_materializations_for_node("settlement_ledger")[0].metadata.items()}["status"] == "skipped"
+    assert {k: v.value for k, v in again.asset_materializations_for_node("settlement_ledger")[0].metadata.items()}[
+        "status"
+    ] == "skipped"
     with db.connect() as conn:
-        assert dict(conn.execute(sa.select(standings.c.user_id, standings.c.points).where(standings.c.scope == "league")).all()) == {"ann": 3, "bob": 1}
+        assert dict(
+            conn.execute(sa.select(standings.c.user_id, standings.c.points).where(standings.c.scope == "league")).all()
+        ) == {"ann": 3, "bob": 1}
 
 
 def test_the_check_fails_when_standings_drift_from_the_ledger(db, database_url, redis_url, provider):
@@ -115,7 +127,9 @@ def test_the_check_fails_when_standings_drift_from_the_ledger(db, database_url, 
     instance.add_dynamic_partitions("rooms", ["p1"])
     materialize(database_url, redis_url, "p1", instance)
     with db.begin() as conn:  # someone edits the standings by hand
-        conn.execute(standings.update().where(standings.c.user_id == "bob", standings.c.scope == "tournament").values(points=50))
+        conn.execute(
+            standings.update().where(standings.c.user_id == "bob", standings.c.scope == "tournament").values(points=50)
+        )
 
     [check] = materialize(database_url, redis_url, "p1", instance).get_asset_check_evaluations()
     assert not check.passed and "tournament t1" in check.description
@@ -126,9 +140,17 @@ def test_settling_a_match_without_a_final_score_fails_with_a_readable_message(db
     instance = dg.DagsterInstance.ephemeral()
     instance.add_dynamic_partitions("rooms", ["p1"])
     result = dg.materialize(
-        [settlement_ledger], partition_key="p1", instance=instance, raise_on_error=False,
-        resources={"postgres": PostgresResource(database_url=database_url), "redis": RedisResource(redis_url=redis_url)},
+        [settlement_ledger],
+        partition_key="p1",
+        instance=instance,
+        raise_on_error=False,
+        resources={
+            "postgres": PostgresResource(database_url=database_url),
+            "redis": RedisResource(redis_url=redis_url),
+        },
     )
     assert not result.success
     failure = [e for e in result.all_events if e.is_step_failure][0]
-    assert "has not reported a final score" in failure.step_failure_data.error.message + str(failure.step_failure_data.user_failure_data)
+    assert "has not reported a final score" in failure.step_failure_data.error.message + str(
+        failure.step_failure_data.user_failure_data
+    )

@@ -7,14 +7,14 @@ import dagster as dg
 import pytest
 import sqlalchemy as sa
 
+from contest_pipelines import events
 from contest_pipelines.clients.codeforces import CodeforcesRateLimited
+from contest_pipelines.db.tables import sync_requests
 from contest_pipelines.definitions import defs
 from contest_pipelines.jobs.cf_sync_job import cf_sync_job
 from contest_pipelines.resources import CodeforcesResource, RedisResource, SyncQueueResource
 from contest_pipelines.sensors.sync_request_sensor import sync_request_sensor
 from contest_pipelines.sensors.sync_run_failure_sensor import sync_run_failure_sensor
-from contest_pipelines.db.tables import sync_requests
-from contest_pipelines import events
 from tests.factories import load, room_fixture
 
 
@@ -23,7 +23,10 @@ def resources(database_url, redis_url, fake_cf, **cf):
         "sync_queue": SyncQueueResource(database_url=database_url, retry_base_seconds=0, recheck_seconds=0),
         "redis": RedisResource(redis_url=redis_url),
         "codeforces": CodeforcesResource(
-            base_url=fake_cf.base_url, redis_url=redis_url, min_interval_seconds=0.01, circuit_seconds=cf.get("circuit_seconds", 1)
+            base_url=fake_cf.base_url,
+            redis_url=redis_url,
+            min_interval_seconds=0.01,
+            circuit_seconds=cf.get("circuit_seconds", 1),
         ),
     }
 
@@ -33,10 +36,20 @@ def test_definitions_load_with_the_sync_pipeline(env):
     repo = definitions.get_repository_def()
     assert {j.name for j in repo.get_all_jobs()} >= {"cf_sync_job"}
     assert {s.name for s in repo.sensor_defs} == {
-        "sync_request_sensor", "sync_run_failure_sensor", "match_ended_sensor", "roster_change_sensor", "onboarding_request_sensor",
+        "sync_request_sensor",
+        "sync_run_failure_sensor",
+        "match_ended_sensor",
+        "roster_change_sensor",
+        "onboarding_request_sensor",
     }
-    assert {s.name for s in repo.schedule_defs} == {"game_platform_sync_schedule", "totals_sweep_schedule", "cleanup_schedule"}
-    assert {"game_platform_sync_job", "totals_sweep_job", "roster_sync_job", "onboarding_job", "cleanup_job"} <= {j.name for j in repo.get_all_jobs()}
+    assert {s.name for s in repo.schedule_defs} == {
+        "game_platform_sync_schedule",
+        "totals_sweep_schedule",
+        "cleanup_schedule",
+    }
+    assert {"game_platform_sync_job", "totals_sweep_job", "roster_sync_job", "onboarding_job", "cleanup_job"} <= {
+        j.name for j in repo.get_all_jobs()
+    }
     assert repo.assets_defs_by_key[dg.AssetKey("settlement_ledger")].partitions_def.name == "rooms"
     assert sync_request_sensor.default_status == dg.DefaultSensorStatus.RUNNING
     assert sync_request_sensor.minimum_interval_seconds == 2
@@ -111,14 +124,23 @@ def test_failure_sensor_returns_a_dead_runs_requests_to_the_queue(db, database_u
         conn.execute(sync_requests.update().values(status="running", dagster_run_id=crashed_run_id))
 
     instance = dg.DagsterInstance.ephemeral()
-    run = instance.create_run_for_job(cf_sync_job, run_id=crashed_run_id, run_config={
-        "ops": {"process_sync_requests": {"config": {"request_ids": [request_id]}}}
-    })
+    run = instance.create_run_for_job(
+        cf_sync_job,
+        run_id=crashed_run_id,
+        run_config={"ops": {"process_sync_requests": {"config": {"request_ids": [request_id]}}}},
+    )
     instance.report_run_failed(run)
-    failure_event = [e for e in instance.all_logs(run.run_id) if e.dagster_event and e.dagster_event.event_type_value == "PIPELINE_FAILURE"][0]
+    failure_event = [
+        e
+        for e in instance.all_logs(run.run_id)
+        if e.dagster_event and e.dagster_event.event_type_value == "PIPELINE_FAILURE"
+    ][0]
     context = dg.build_run_status_sensor_context(
-        sensor_name="sync_run_failure_sensor", dagster_instance=instance, dagster_run=instance.get_run_by_id(run.run_id),
-        dagster_event=failure_event.dagster_event, resources={"sync_queue": SyncQueueResource(database_url=database_url)},
+        sensor_name="sync_run_failure_sensor",
+        dagster_instance=instance,
+        dagster_run=instance.get_run_by_id(run.run_id),
+        dagster_event=failure_event.dagster_event,
+        resources={"sync_queue": SyncQueueResource(database_url=database_url)},
     ).for_run_failure()
     sync_run_failure_sensor(context)
 
@@ -136,7 +158,10 @@ def test_dagster_definitions_validate_from_the_workspace():
 
     result = subprocess.run(
         [str(Path(sys.executable).parent / "dagster"), "definitions", "validate", "-w", "workspace.yaml"],
-        cwd=ROOT, capture_output=True, text=True, timeout=120,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert result.returncode == 0, result.stderr[-2000:]
     assert "All code locations passed validation" in result.stderr + result.stdout

@@ -21,7 +21,14 @@ TARGET = Target(problem_id="1843A", handle="Tourist", revealed_at=REVEAL, ends_a
 
 
 def sub(id=1, created=REVEAL + 60, problem=(1843, "A"), verdict="OK", handles=("tourist",)) -> Submission:
-    return Submission(id=id, creation_time=created, problem_contest_id=problem[0], problem_index=problem[1], verdict=verdict, handles=handles)
+    return Submission(
+        id=id,
+        creation_time=created,
+        problem_contest_id=problem[0],
+        problem_index=problem[1],
+        verdict=verdict,
+        handles=handles,
+    )
 
 
 def test_accepted_submission_in_window_is_detected():
@@ -56,9 +63,23 @@ def test_window_bounds_are_inclusive(created):
 
 @pytest.mark.parametrize(
     "verdict",
-    ["FAILED", "PARTIAL", "COMPILATION_ERROR", "RUNTIME_ERROR", "WRONG_ANSWER", "PRESENTATION_ERROR", "TIME_LIMIT_EXCEEDED",
-     "MEMORY_LIMIT_EXCEEDED", "IDLENESS_LIMIT_EXCEEDED", "SECURITY_VIOLATED", "CRASHED", "INPUT_PREPARATION_CRASHED",
-     "CHALLENGED", "SKIPPED", "REJECTED"],
+    [
+        "FAILED",
+        "PARTIAL",
+        "COMPILATION_ERROR",
+        "RUNTIME_ERROR",
+        "WRONG_ANSWER",
+        "PRESENTATION_ERROR",
+        "TIME_LIMIT_EXCEEDED",
+        "MEMORY_LIMIT_EXCEEDED",
+        "IDLENESS_LIMIT_EXCEEDED",
+        "SECURITY_VIOLATED",
+        "CRASHED",
+        "INPUT_PREPARATION_CRASHED",
+        "CHALLENGED",
+        "SKIPPED",
+        "REJECTED",
+    ],
 )
 def test_every_final_non_ok_verdict_is_wa(verdict):
     outcome = evaluate([sub(verdict=verdict)], TARGET)
