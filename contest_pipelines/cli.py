@@ -48,7 +48,7 @@ def load(
     from pydantic import ValidationError
 
     from contest_pipelines.db.engine import get_engine
-    from contest_pipelines.db.loader import Fixture, load_fixture
+    from contest_pipelines.db.fixtures import Fixture, load_fixture
 
     try:
         fixture = Fixture.model_validate_json(file.read_text())

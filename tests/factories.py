@@ -4,7 +4,7 @@ from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
 
-from contest_pipelines.db.loader import Fixture, load_fixture
+from contest_pipelines.db.fixtures import Fixture, load_fixture
 
 
 def room_fixture(

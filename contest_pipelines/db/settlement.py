@@ -16,7 +16,9 @@ from datetime import UTC, datetime
 
 import sqlalchemy as sa
 
+from contest_pipelines.db.boards import bump_versions
 from contest_pipelines.db.engine import hash_joins
+from contest_pipelines.db.sql import seconds
 from contest_pipelines.db.tables import (
     detections,
     guesses,
@@ -36,7 +38,6 @@ from contest_pipelines.domain.scoring import (
     prediction_points_sql,
     prediction_results,
 )
-from contest_pipelines.scoreboards import SECONDS_SQL, bump_versions
 
 ledger = settlement_ledger
 
@@ -128,7 +129,7 @@ PREDICTION_RESULT_SQL = f"""
 RESULT_SUMMARY_SQL = f"""
     SELECT count(*) AS members, COALESCE(sum(points), 0) AS points_total,
            encode(sha256(convert_to(COALESCE(string_agg(
-               user_id || chr(31) || points || chr(31) || COALESCE({SECONDS_SQL.format("last_scored_at")}::text, '') || chr(30),
+               user_id || chr(31) || points || chr(31) || COALESCE({seconds("last_scored_at")}::text, '') || chr(30),
                '' ORDER BY user_id COLLATE "C"), ''), 'UTF8')), 'hex') AS result_hash
     FROM settle_current"""
 
@@ -247,7 +248,7 @@ def _stage(conn: sa.Connection, room_id: str) -> tuple[dict[str, int], dict[str,
     )
     conn.execute(sa.text("ANALYZE settle_stage"))
     rows = conn.execute(
-        sa.text(f"SELECT user_id, delta, removed, points, {SECONDS_SQL.format('last_scored_at')} FROM settle_stage")
+        sa.text(f"SELECT user_id, delta, removed, points, {seconds('last_scored_at')} FROM settle_stage")
     ).all()
     return {user: delta for user, delta, *_ in rows}, {
         user: encode_seconds(points, at) for user, _, removed, points, at in rows if not removed
@@ -291,7 +292,7 @@ def _apply_standings(conn: sa.Connection, scope: str, scope_id: str) -> dict[str
             " SELECT :scope, :scope_id, user_id, delta, CASE WHEN points > 0 THEN last_scored_at END FROM settle_stage"
             " ON CONFLICT (scope, scope_id, user_id) DO UPDATE SET points = standings.points + excluded.points,"
             "  last_scored_at = GREATEST(standings.last_scored_at, excluded.last_scored_at)"
-            f" RETURNING user_id, points, {SECONDS_SQL.format('standings.last_scored_at')}"
+            f" RETURNING user_id, points, {seconds('standings.last_scored_at')}"
         ),
         params,
     ).all()
@@ -304,7 +305,7 @@ def _apply_standings(conn: sa.Connection, scope: str, scope_id: str) -> dict[str
             "  WHERE st.recompute GROUP BY st.user_id) agg"
             " WHERE s.scope = :scope AND s.scope_id = :scope_id AND s.user_id = agg.user_id"
             "   AND s.last_scored_at IS DISTINCT FROM agg.latest"
-            f" RETURNING s.user_id, s.points, {SECONDS_SQL.format('s.last_scored_at')}"
+            f" RETURNING s.user_id, s.points, {seconds('s.last_scored_at')}"
         ),
         params,
     ).all()

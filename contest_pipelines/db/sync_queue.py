@@ -10,8 +10,8 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
 
+from contest_pipelines.db.boards import bump_versions
 from contest_pipelines.db.tables import detections, players, room_members, room_problems, rooms, sync_requests
-from contest_pipelines.scoreboards import bump_versions
 
 r = sync_requests
 

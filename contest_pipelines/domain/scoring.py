@@ -116,15 +116,19 @@ def contest_results(members: Iterable[str], solves: Iterable[Solve]) -> dict[str
     return results
 
 
-def team_results(team_of: Mapping[str, str | None], solves: Iterable[Solve]) -> dict[str, MemberResult]:
-    """A team scores the sum of its members' results (each member's unique problem solves); its
-    last scoring time is the latest of its members'."""
-    members = contest_results(team_of, solves)
+def team_totals(results: Mapping[str, MemberResult], team_of: Mapping[str, str | None]) -> dict[str, MemberResult]:
+    """A team scores the sum of its members' results; its last scoring time is the latest of its
+    members'. Every team named in `team_of` is present, at 0 when none of its members scored."""
     teams: dict[str, MemberResult] = {t: MemberResult(0, None) for t in team_of.values() if t}
-    for user, result in members.items():
+    for user, result in results.items():
         team = team_of.get(user)
         if team is None:
             continue
         times = [t for t in (teams[team].last_scored_at, result.last_scored_at) if t is not None]
         teams[team] = MemberResult(teams[team].points + result.points, max(times, default=None))
     return teams
+
+
+def team_results(team_of: Mapping[str, str | None], solves: Iterable[Solve]) -> dict[str, MemberResult]:
+    """A contest room's team results: each member's unique problem solves, summed per team."""
+    return team_totals(contest_results(team_of, solves), team_of)

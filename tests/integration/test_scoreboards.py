@@ -8,6 +8,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from contest_pipelines import scoreboards
+from contest_pipelines.db.boards import current_version
 from contest_pipelines.db.tables import standings
 from contest_pipelines.scoreboards import BOARD_RANKING
 from tests.factories import load, prediction_fixture
@@ -86,7 +87,7 @@ def test_rebuild_swaps_atomically_and_stamps_the_version(db, redis_client):
     assert redis_client.zrange("board:tournament:t1", 0, -1) == ["b", "a"]
     with db.connect() as conn:
         assert redis_client.get("board:tournament:t1:built") == str(
-            scoreboards.current_version(conn, "tournament", "t1")
+            current_version(conn, "tournament", "t1")
         )
     assert [k for k in redis_client.keys("board:tournament:t1:*") if ":build:" in k or k.endswith(":rebuilding")] == []
     # A second rebuilder waits its turn rather than racing the first.

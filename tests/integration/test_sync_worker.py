@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 import sqlalchemy as sa
 
 from contest_pipelines import events
+from contest_pipelines.db.boards import current_version
 from contest_pipelines.db.tables import detections, sync_requests
 from contest_pipelines.jobs.sync_worker import Policy
 from tests.factories import load, room_fixture
@@ -309,7 +310,7 @@ def test_a_detection_moves_the_live_room_board(db, redis_client, fake_cf, make_w
     make_worker().process([enqueue("u2", "1843B")], new_run_id())
 
     with db.connect() as conn:  # updated in place to the detection's version, not rebuilt
-        assert redis_client.get("board:room:room-1:built") == str(scoreboards.current_version(conn, "room", "room-1"))
+        assert redis_client.get("board:room:room-1:built") == str(current_version(conn, "room", "room-1"))
     after = scoreboards.read(db, redis_client, "room", "room-1")
     assert after.source == "redis" and [(r.rank, r.user_id, r.points) for r in after.rows] == [
         (1, "u2", 200),

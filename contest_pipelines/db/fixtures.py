@@ -1,4 +1,4 @@
-"""`contest-pipelines load FILE.json`: upserts players, teams, rooms, problems and members (idempotent)."""
+"""The fixtures loader (`contest-pipelines load FILE.json`): upserts players, teams, rooms, problems and members (idempotent)."""
 
 from typing import Literal
 
@@ -6,6 +6,7 @@ import sqlalchemy as sa
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
 from sqlalchemy.dialects.postgresql import insert
 
+from contest_pipelines.db.boards import bump_versions
 from contest_pipelines.db.tables import (
     coaches,
     guesses,
@@ -19,7 +20,6 @@ from contest_pipelines.db.tables import (
     tournaments,
 )
 from contest_pipelines.domain.validation_matrix import normalize_problem_id
-from contest_pipelines.scoreboards import bump_versions
 
 CHUNK_ROWS = 5000
 

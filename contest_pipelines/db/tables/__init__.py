@@ -1,0 +1,69 @@
+"""SQLAlchemy Core tables, one module per capability; every table is registered on `metadata`.
+
+Capabilities import their tables from here (`from contest_pipelines.db.tables import rooms`), so a
+table can move between modules without touching its readers.
+"""
+
+from contest_pipelines.db.tables.base import metadata
+from contest_pipelines.db.tables.contests import (
+    coaches,
+    guesses,
+    leagues,
+    players,
+    room_members,
+    room_problems,
+    rooms,
+    team_members,
+    teams,
+    tournaments,
+)
+from contest_pipelines.db.tables.game_platform import (
+    challenge_solves,
+    flash_ctf_events,
+    onboarding_requests,
+    player_totals,
+    sync_runs,
+    sync_state,
+)
+from contest_pipelines.db.tables.player_sync import SYNC_STATUSES, detections, sync_requests
+from contest_pipelines.db.tables.scoreboards import board_versions
+from contest_pipelines.db.tables.settlement import (
+    LEDGER_STATUSES,
+    SCOPES,
+    match_results,
+    room_results,
+    room_transitions,
+    settlement_ledger,
+    standings,
+)
+
+__all__ = [
+    "LEDGER_STATUSES",
+    "SCOPES",
+    "SYNC_STATUSES",
+    "board_versions",
+    "challenge_solves",
+    "coaches",
+    "detections",
+    "flash_ctf_events",
+    "guesses",
+    "leagues",
+    "match_results",
+    "metadata",
+    "onboarding_requests",
+    "player_totals",
+    "players",
+    "room_members",
+    "room_problems",
+    "room_results",
+    "room_transitions",
+    "rooms",
+    "settlement_ledger",
+    "standings",
+    "sync_requests",
+    "sync_runs",
+    "sync_state",
+    "team_members",
+    "teams",
+    "tournaments",
+]

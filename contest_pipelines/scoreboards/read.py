@@ -1,0 +1,56 @@
+"""The read policy: Redis when its projection is current (rebuilt when it is not), else PostgreSQL.
+
+Every change to a board's source data bumps `board_versions` in the same transaction; the Redis
+board records the version it reflects. A read whose versions disagree rebuilds or, if Redis cannot,
+answers from PostgreSQL. Whatever Redis lost or missed, the next read heals it.
+"""
+
+import logging
+
+import redis
+import sqlalchemy as sa
+
+from contest_pipelines.domain.ranking import Row, rank_rows, sort_key
+from contest_pipelines.domain.scoring import MemberResult, team_totals
+from contest_pipelines.scoreboards import queries, store
+from contest_pipelines.scoreboards.board import BOARD_RANKING, Board
+
+log = logging.getLogger(__name__)
+
+
+def read(
+    engine: sa.Engine,
+    client: redis.Redis | None,
+    scope: str,
+    scope_id: str,
+    *,
+    limit: int = 100,
+    offset: int = 0,
+    around: str | None = None,
+) -> Board:
+    """A page of the board: from Redis when its projection is current, else from PostgreSQL."""
+    ranking = BOARD_RANKING[scope]
+    with engine.connect() as conn:
+        members, version = queries.board_query(conn, scope, scope_id)
+    if client is not None:
+        try:
+            current = store.built_version(client, scope, scope_id) == version
+            if current or store.rebuild(client, engine, scope, scope_id) is not None:
+                return store.read_page(client, scope, scope_id, ranking, limit, offset, around)
+        except redis.RedisError as exc:
+            log.warning("board %s:%s read from PostgreSQL: Redis failed: %s", scope, scope_id, exc)
+    with engine.connect() as conn:
+        return queries.read_page(conn, members, scope, scope_id, ranking, limit, offset, around)
+
+
+def read_teams(engine: sa.Engine, room_id: str, *, limit: int = 100, offset: int = 0) -> Board:
+    """A room's team board, computed from PostgreSQL: a team scores the sum of its members' results."""
+    with engine.connect() as conn:
+        members = queries.all_rows(conn, "room", room_id)
+        team_of = queries.team_of(conn, room_id)
+    results = {row.user_id: MemberResult(row.points, row.last_scored_at) for row in members}
+    teams = team_totals(results, team_of)
+    ordered = sorted((Row(team, r.points, r.last_scored_at) for team, r in teams.items()), key=sort_key)
+    ranking = BOARD_RANKING["room"]
+    page = rank_rows(ordered, ranking)[offset : offset + limit]
+    return Board("room", room_id, ranking, len(ordered), page, "postgres", offset)
