@@ -1,4 +1,7 @@
-"""Helpers the benchmark scripts share: URLs, percentiles, ratios, ports and child processes."""
+"""Helpers the benchmark scripts share: the embedded servers' data dir, percentiles, ratios, ports, child processes.
+
+Server URLs come from ``contest_pipelines.embedded`` (``postgres_server``, ``redis_server``, ``with_path``).
+"""
 
 from __future__ import annotations
 
@@ -10,12 +13,9 @@ import subprocess
 import time
 from contextlib import suppress
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
-
-def with_path(url: str, path: str) -> str:
-    p = urlsplit(url)
-    return urlunsplit((p.scheme, p.netloc, path, p.query, p.fragment))
+# The embedded PostgreSQL / Redis the benches use when DATABASE_URL / REDIS_URL are unset (the tests use .data/test).
+DATA_DIR = Path(__file__).resolve().parent.parent / ".data" / "bench"
 
 
 def pct(values: list[float], q: float) -> float | None:

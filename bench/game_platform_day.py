@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import random
 import sys
 import time
@@ -39,14 +38,14 @@ sys.path.insert(0, str(ROOT))
 
 import sqlalchemy as sa  # noqa: E402
 
-from bench._common import pct, with_path  # noqa: E402
+from bench._common import DATA_DIR, pct  # noqa: E402
 from contest_pipelines.clients.game_platform import GamePlatformClient  # noqa: E402
 from contest_pipelines.db.engine import get_engine  # noqa: E402
-from contest_pipelines.db.loader import Fixture, load_fixture  # noqa: E402
+from contest_pipelines.db.fixtures import Fixture, load_fixture  # noqa: E402
 from contest_pipelines.db.migrate import upgrade  # noqa: E402
 from contest_pipelines.db.tables import challenge_solves, flash_ctf_events, sync_state  # noqa: E402
 from contest_pipelines.domain.tiers import SYNC_INTERVAL  # noqa: E402
-from contest_pipelines.embedded import create_database, drop_database  # noqa: E402
+from contest_pipelines.embedded import create_database, drop_database, postgres_server, with_path  # noqa: E402
 from contest_pipelines.game_sync import incremental_sync, totals_sweep  # noqa: E402
 from tests.fakes.game_platform import FakeGamePlatform  # noqa: E402
 
@@ -165,19 +164,14 @@ def main() -> int:
         movers = sum(1 for u in pop["by_class"][t] if pop["day"].get(u))
         solves = sum(len(pop["day"].get(u, [])) for u in pop["by_class"][t])
         print(
-            f"  class {t:9s}: {len(pop['by_class'][t]):4d} competitors, {movers:3d} solve during the day, {solves:4d} day solves"
+            f"  class {t:9s}: {len(pop['by_class'][t]):4d} competitors, {movers:3d} solve during the day, "
+            f"{solves:4d} day solves"
         )
     FIG.update(competitors=n, seed=args.seed, t0=t0.isoformat(), flash_event_at=flash_at.isoformat(),
                day_solves=sum(len(v) for v in pop["day"].values()))  # fmt: skip
 
-    if os.environ.get("DATABASE_URL"):
-        server = with_path(os.environ["DATABASE_URL"], "")
-        FIG["postgres"] = "DATABASE_URL"
-    else:
-        from contest_pipelines.embedded import ensure_postgres
-
-        server = ensure_postgres(ROOT / ".data" / "bench")
-        FIG["postgres"] = "embedded .data/bench"
+    pg = postgres_server(DATA_DIR)
+    server, FIG["postgres"] = pg.url, pg.source
     name = f"cp_bench_gpday_{uuid.uuid4().hex[:8]}"
     create_database(server, name)
     url = with_path(server, f"/{name}")
@@ -203,7 +197,8 @@ def run_day(
     with engine.begin() as conn:
         load_fixture(conn, Fixture.model_validate({
             "coaches": [{"coachId": "coach-bench", "name": "Bench Coach"}],
-            "players": [{"userId": f"u-{uid}", "coachId": "coach-bench", "status": "complete", "gamePlatformId": uid} for uid in ids],
+            "players": [{"userId": f"u-{uid}", "coachId": "coach-bench", "status": "complete", "gamePlatformId": uid}
+                        for uid in ids],
         }))  # fmt: skip
     for uid in ids:
         fake.add_user(uid)
@@ -224,9 +219,10 @@ def run_day(
         wall = time.perf_counter()
         warm = incremental_sync(engine, client, now=warm_at, batch_size=batch_size)
         warm_sweep = totals_sweep(engine, client, batch_size=batch_size)
-        print(f"\nwarm-up at {warm_at:%m-%d %H:%M} (not counted): processed {warm.processed}, new solves {warm.new_solves}, "
-              f"flash '{warm.flash_sentinel}' ({warm.flash_events_synced} rows), {warm.api_calls} calls; "
-              f"sweep {warm_sweep.processed} ({warm_sweep.api_calls} calls); {time.perf_counter() - wall:.1f}s wall")  # fmt: skip
+        print(f"\nwarm-up at {warm_at:%m-%d %H:%M} (not counted): processed {warm.processed}, "
+              f"new solves {warm.new_solves}, flash '{warm.flash_sentinel}' ({warm.flash_events_synced} rows), "
+              f"{warm.api_calls} calls; sweep {warm_sweep.processed} ({warm_sweep.api_calls} calls); "
+              f"{time.perf_counter() - wall:.1f}s wall")  # fmt: skip
         start_tiers = tiers_now(engine)
         mismatch = {u: (klass[u], start_tiers.get(u)) for u in ids if start_tiers.get(u) != klass[u]}
         print(
@@ -262,8 +258,8 @@ def run_day(
                 solve_of[str(solve["challenge_solve_id"])] = (uid, ts)
             if not flash_added and now >= flash_at:
                 for uid in ids:
-                    fake.add_flash_ctf_event(uid, "flash-day", points_earned=rng_points(uid) * 2, start_unix=unix(flash_at),
-                                             end_unix=unix(flash_at) + 7_200)  # fmt: skip
+                    fake.add_flash_ctf_event(uid, "flash-day", points_earned=rng_points(uid) * 2,
+                                             start_unix=unix(flash_at), end_unix=unix(flash_at) + 7_200)  # fmt: skip
                 flash_added = True
             before_tiers = tiers_now(engine)  # the tiers between the previous run and this one
             before = Counter(client.calls)
@@ -278,8 +274,9 @@ def run_day(
                     ingested_at_run[sid] = now
                     tier_at_solve[sid] = before_tiers[solve_of[sid][0]]
             seen = stored
-            row = {"at": now, "processed": tel.processed, "new": tel.new_solves, "errors": tel.errors, "flash": tel.flash_sentinel,
-                   "odl": used[ODL], "flash_calls": used[FLASH], "sweep": None}  # fmt: skip
+            row = {"at": now, "processed": tel.processed, "new": tel.new_solves, "errors": tel.errors,
+                   "flash": tel.flash_sentinel, "odl": used[ODL], "flash_calls": used[FLASH],
+                   "sweep": None}  # fmt: skip
             if counted:
                 sync_calls.update(used)
                 by_tier = Counter(before_tiers[u] for u in synced)
@@ -334,14 +331,16 @@ def rng_points(uid: str) -> int:
 
 def report_runs(rows: list[dict], wall: float) -> None:
     print(
-        f"\nthe day's runs ({len(rows)} incremental runs, {sum(r['sweep'] is not None for r in rows)} sweeps; {wall:.1f}s wall):"
+        f"\nthe day's runs ({len(rows)} incremental runs, {sum(r['sweep'] is not None for r in rows)} sweeps; "
+        f"{wall:.1f}s wall):"
     )
     print("  time   due  new  ODL flash  active/moderate/inactive  sweep  sentinel")
     for r in rows:
         bt = r["by_tier"]
         sweep = "" if r["sweep"] is None else f"{r['sweep']:5d}"
         print(f"  {r['at']:%H:%M} {r['processed']:5d} {r['new']:4d} {r['odl']:4d} {r['flash_calls']:5d}  "
-              f"{bt['active']:6d}/{bt['moderate']:3d}/{bt['inactive']:3d}            {sweep:>5s}  {r['flash']}")  # fmt: skip
+              f"{bt['active']:6d}/{bt['moderate']:3d}/{bt['inactive']:3d}            "
+              f"{sweep:>5s}  {r['flash']}")  # fmt: skip
     FIG["wall_s_day"] = round(wall, 2)
 
 
@@ -352,7 +351,8 @@ def report_calls(day: Counter, fake_day: Counter, sync: Counter, sweep: Counter,
     for endpoint, count in sorted(day.items()):
         print(f"  {endpoint:40s} {count:6d}")
     print(
-        f"  {'total':40s} {total:6d}   (the fake counted {sum(fake_day.values())}: {'same' if fake_day == day else 'DIFFERENT ' + str(dict(fake_day))})"
+        f"  {'total':40s} {total:6d}   (the fake counted {sum(fake_day.values())}: "
+        f"{'same' if fake_day == day else 'DIFFERENT ' + str(dict(fake_day))})"
     )
     sentinel = sync[FLASH] - fanout
     print("  where they go:")
@@ -367,19 +367,22 @@ def report_calls(day: Counter, fake_day: Counter, sync: Counter, sweep: Counter,
     for label, count in breakdown.items():
         print(f"    {label:50s} {count:6d}  {100 * count / total if total else 0:5.1f}%")
     print(
-        f"    (the sweep right after the Flash CTF fan-out made {sweep_after_flash} ODL calls: the fan-out flags every competitor\n"
-        f"     for a totals refresh; the other sweep calls re-fetch totals that the incremental ODL answer already carried)"
+        f"    (the sweep right after the Flash CTF fan-out made {sweep_after_flash} ODL calls: "
+        "the fan-out flags every competitor\n"
+        "     for a totals refresh; the other sweep calls re-fetch totals that the incremental ODL answer already "
+        "carried)"
     )
     other = total - sum(breakdown.values())
     if other:
         print(f"    {'other (retries...)':50s} {other:6d}")
     n_active = len(pop["by_class"]["active"])
     print(f"  target: total <= {TARGET_CALLS}/day: {'PASS' if total <= TARGET_CALLS else 'MISS'} ({total})")
-    print(f"  NOTE: the call target and the active-tier SLA are in tension: {n_active} active competitors synced every 30 min\n"
-          f"        alone make {n_active} x {STEPS} = {n_active * STEPS} ODL calls/day, {n_active * STEPS / TARGET_CALLS:.1f}x the "
-          f"{TARGET_CALLS}-call target, before moderate/inactive tiers, Flash CTF and totals.")  # fmt: skip
-    FIG["calls"] = {"total": total, "per_endpoint": dict(day), "fake_per_endpoint": dict(fake_day), "breakdown": breakdown,
-                    "target": TARGET_CALLS, "target_pass": total <= TARGET_CALLS,
+    print(f"  NOTE: the call target and the active-tier SLA are in tension: {n_active} active competitors "
+          f"synced every 30 min\n        alone make {n_active} x {STEPS} = {n_active * STEPS} ODL calls/day, "
+          f"{n_active * STEPS / TARGET_CALLS:.1f}x the {TARGET_CALLS}-call target, before moderate/inactive tiers, "
+          f"Flash CTF and totals.")  # fmt: skip
+    FIG["calls"] = {"total": total, "per_endpoint": dict(day), "fake_per_endpoint": dict(fake_day),
+                    "breakdown": breakdown, "target": TARGET_CALLS, "target_pass": total <= TARGET_CALLS,
                     "active_tier_floor": n_active * STEPS,
                     "sweep_calls_after_flash_fanout": sweep_after_flash}  # fmt: skip
 
@@ -408,18 +411,21 @@ def report_staleness(solve_of, ingested_at_run, tier_at_solve, klass, t0, drain_
               f"SLA <= {sla / 60:.0f} min: {verdict}")  # fmt: skip
         out[tier] = {"solves": len(vals), "worst_min": None if worst is None else round(worst / 60, 2),
                      "p95_min": None if p95 is None else round(p95 / 60, 2), "sla_min": sla / 60,
-                     "sla_pass": None if worst is None else worst <= sla, "ingested_after_day": after_day[tier]}  # fmt: skip
+                     "sla_pass": None if worst is None else worst <= sla,
+                     "ingested_after_day": after_day[tier]}  # fmt: skip
     print(f"  (tier = the competitor's tier when it solved; it differs from its population class for {moved} solves)")
     if unfinished or never:
         print(
-            f"  {unfinished} solves were after the last run of the day; {len(never)} never ingested even after the drain"
+            f"  {unfinished} solves were after the last run of the day; "
+            f"{len(never)} never ingested even after the drain"
         )
     FIG["staleness"] = out | {"never_ingested": len(never)}
 
 
 def report_gaps(sync_times, warm_at, t0) -> None:
     print(
-        "\ngaps between a competitor's consecutive syncs (from the warm-up to the last run of the day; tier = the tier the earlier sync gave):"
+        "\ngaps between a competitor's consecutive syncs "
+        "(from the warm-up to the last run of the day; tier = the tier the earlier sync gave):"
     )
     end = t0 + STEPS * STEP
     gaps: dict[str, list[float]] = defaultdict(list)
@@ -434,7 +440,8 @@ def report_gaps(sync_times, warm_at, t0) -> None:
         worst = max(vals) if vals else None
         verdict = "n/a " if worst is None else ("PASS" if worst <= sla else "MISS")
         print(
-            f"  {tier:9s}: {len(vals):5d} gaps, worst {mins(worst)}, p95 {mins(pct(vals, 95))}; <= {sla / 60:.0f} min: {verdict}"
+            f"  {tier:9s}: {len(vals):5d} gaps, worst {mins(worst)}, p95 {mins(pct(vals, 95))}; "
+            f"<= {sla / 60:.0f} min: {verdict}"
         )
         out[tier] = {
             "gaps": len(vals),
@@ -458,12 +465,16 @@ def report_real_clock(engine: sa.Engine, solve_of, t0) -> None:
         synced = conn.execute(sa.select(sa.func.min(flash_ctf_events.c.synced_at))).scalar_one()
     print("\nreal clock vs simulated clock:")
     print(f"  challenge_solves.ingested_at (DB now()) - solved_at for the day's solves: {lag[0]} .. {lag[1]} "
-          f"(real wall-clock, meaningless here; staleness above is taken from the simulated run times instead)")  # fmt: skip
+          f"(real wall-clock, meaningless here; staleness above is taken from the simulated run times "
+          f"instead)")  # fmt: skip
     print(f"  sync_state.last_flash_synced_at (datetime.now in _flash_sentinel) earliest {flash[0]:%Y-%m-%d %H:%M} "
-          f"while last_attempt_at (simulated) latest {flash[1]:%Y-%m-%d %H:%M}; flash_ctf_events.synced_at {synced:%Y-%m-%d %H:%M}")  # fmt: skip
+          f"while last_attempt_at (simulated) latest {flash[1]:%Y-%m-%d %H:%M}; "
+          f"flash_ctf_events.synced_at {synced:%Y-%m-%d %H:%M}")  # fmt: skip
     print(
-        "  also real clock: player_totals.refreshed_at (DB now(); totals_sweep takes no `now`). Tiers, due times, cursors and\n"
-        "  last_attempt_at follow the simulated `now`, so the call counts, tiers, gaps and staleness above are unaffected;\n"
+        "  also real clock: player_totals.refreshed_at (DB now(); totals_sweep takes no `now`). "
+        "Tiers, due times, cursors and\n"
+        "  last_attempt_at follow the simulated `now`, so the call counts, tiers, gaps and staleness above are "
+        "unaffected;\n"
         "  only those stamps (and any figure read from them) are wall-clock."
     )
     FIG["real_clock"] = {"ingested_minus_solved_min_s": lag[0].total_seconds() if lag[0] else None,
@@ -494,19 +505,24 @@ def naive(client: GamePlatformClient, fake: FakeGamePlatform, ids: list[str], t0
     naive_total = sum(measured.values())
     opt_total = sum(day_calls.values())
     print(
-        f"\nnaive baseline (every competitor's ODL scores + Flash CTF progress every 30 min; totals come with the ODL call) — {how}:"
+        "\nnaive baseline (every competitor's ODL scores + Flash CTF progress every 30 min; "
+        f"totals come with the ODL call) — {how}:"
     )
     for endpoint in (ODL, FLASH):
-        print(f"  {endpoint:40s} naive {measured[endpoint]:6d} (analytic {analytic[endpoint]})   optimised {day_calls[endpoint]:5d}   "
+        print(f"  {endpoint:40s} naive {measured[endpoint]:6d} (analytic {analytic[endpoint]})   "
+              f"optimised {day_calls[endpoint]:5d}   "
               f"ratio {ratio(day_calls[endpoint], measured[endpoint])}")  # fmt: skip
     print(
-        f"  {'total':40s} naive {naive_total:6d}   optimised {opt_total:5d}   ratio optimised/naive {ratio(opt_total, naive_total)}"
+        f"  {'total':40s} naive {naive_total:6d}   optimised {opt_total:5d}   "
+        f"ratio optimised/naive {ratio(opt_total, naive_total)}"
     )
-    print(f"  naive client time: {total_s:.1f}s for 48 steps ({1000 * step_s / (2 * n):.2f} ms per call over one step of {2 * n} calls); "
+    print(f"  naive client time: {total_s:.1f}s for 48 steps "
+          f"({1000 * step_s / (2 * n):.2f} ms per call over one step of {2 * n} calls); "
           f"naive staleness: <= 30 min for every tier by construction")  # fmt: skip
-    FIG["naive"] = {"method": how.split(":")[0], "per_endpoint": dict(measured), "total": naive_total, "seconds": round(total_s, 2),
-                    "ms_per_call": round(1000 * step_s / (2 * n), 3), "ratio_total": ratio(opt_total, naive_total),
-                    "ratio_odl": ratio(day_calls[ODL], measured[ODL]), "ratio_flash": ratio(day_calls[FLASH], measured[FLASH])}  # fmt: skip
+    FIG["naive"] = {"method": how.split(":")[0], "per_endpoint": dict(measured), "total": naive_total,
+                    "seconds": round(total_s, 2), "ms_per_call": round(1000 * step_s / (2 * n), 3),
+                    "ratio_total": ratio(opt_total, naive_total), "ratio_odl": ratio(day_calls[ODL], measured[ODL]),
+                    "ratio_flash": ratio(day_calls[FLASH], measured[FLASH])}  # fmt: skip
 
 
 if __name__ == "__main__":

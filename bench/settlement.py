@@ -11,8 +11,8 @@ room_results between timed runs, untimed, as autovacuum would.
    times of the transaction come from SQLAlchemy cursor events, with what else the server was running at the start.
 2. baseline (a), same run, same engine: the same work row by row (per member in ONE transaction: scoring through
    `prediction_points`; for each member who scored, an upsert of room_results, an upsert of the tournament and of
-   the league standing; then the ledger row; after commit one ZADD per changed member per board, no pipeline). If a 50k run takes more than ~3 min
-   the other runs use 10k members and the figure is scaled linearly (said in the output).
+   the league standing; then the ledger row; after commit one ZADD per changed member per board, no pipeline). If a
+   50k run takes more than ~3 min the other runs use 10k members and the figure is scaled linearly (said in the output).
 3. floor (b): in one transaction COPY of the rows into a temp table, one set-based UPDATE of the tournament
    standings, one pipeline of 10k-member ZADD chunks into a scratch key (pre-filled, so members are updated as in
    a projection). Rolled back, so the standings stay true; its COMMIT is therefore not in the floor.
@@ -60,17 +60,24 @@ import redis  # noqa: E402
 import sqlalchemy as sa  # noqa: E402
 from sqlalchemy import event  # noqa: E402
 
-from bench._common import free_port, pct, ratio, stop_process, with_path  # noqa: E402
+from bench._common import DATA_DIR, free_port, pct, ratio, stop_process  # noqa: E402
 from contest_pipelines import scoreboards  # noqa: E402
+from contest_pipelines.db.boards import bump_versions, current_version  # noqa: E402
 from contest_pipelines.db.engine import get_engine, hash_joins  # noqa: E402
-from contest_pipelines.db.loader import Fixture, load_fixture  # noqa: E402
+from contest_pipelines.db.fixtures import Fixture, load_fixture  # noqa: E402
 from contest_pipelines.db.migrate import upgrade  # noqa: E402
 from contest_pipelines.db.settlement import ledger_mismatches, room_result, settle_room  # noqa: E402
 from contest_pipelines.db.tables import match_results, rooms, settlement_ledger  # noqa: E402
 from contest_pipelines.domain.ranking import encode  # noqa: E402
 from contest_pipelines.domain.scoring import MemberResult, prediction_points, whole_seconds  # noqa: E402
 from contest_pipelines.domain.settlement import result_hash  # noqa: E402
-from contest_pipelines.embedded import create_database, drop_database  # noqa: E402
+from contest_pipelines.embedded import (  # noqa: E402
+    create_database,
+    drop_database,
+    postgres_server_url,
+    redis_server_url,
+    with_path,
+)
 from contest_pipelines.settings import sqlalchemy_url  # noqa: E402
 from contest_pipelines.settle import settle_and_project  # noqa: E402
 from tests.factories import prediction_fixture, set_match_result  # noqa: E402
@@ -159,18 +166,8 @@ class Bench:
         self.rng = random.Random(args.seed)
         self.n = args.members
         self.users = [f"u{i:06d}" for i in range(self.n)]
-        if os.environ.get("DATABASE_URL"):
-            self.pg = with_path(os.environ["DATABASE_URL"], "")
-        else:
-            from contest_pipelines.embedded import ensure_postgres
-
-            self.pg = ensure_postgres(ROOT / ".data" / "bench")
-        if os.environ.get("REDIS_URL"):
-            redis_base = os.environ["REDIS_URL"]
-        else:
-            from contest_pipelines.embedded import ensure_redis
-
-            redis_base = ensure_redis(ROOT / ".data" / "bench")
+        self.pg = postgres_server_url(DATA_DIR)
+        redis_base = redis_server_url(DATA_DIR)
         self.tmp = Path(tempfile.mkdtemp(prefix="cp_bench_settle_"))
         stack.callback(shutil.rmtree, self.tmp, True)
         # Redis first: refuse to flush a db a test session has claimed.
@@ -193,7 +190,7 @@ class Bench:
         stack.callback(self.engine.dispose)
         self.timer = StatementTimer(self.engine)
         self.rooms_loaded = 0
-        print(f"database {self.db_name} on {self.pg}, Redis db {REDIS_DB} on {with_path(redis_base, '')}")
+        print(f"database {self.db_name} on {self.pg}, Redis db {REDIS_DB} on {redis_base}")
         with self.engine.connect() as conn:
             version = conn.execute(sa.text("SHOW server_version")).scalar_one()
             conf = {
@@ -205,7 +202,8 @@ class Bench:
             self.autovacuum_off = conn.execute(sa.text("SHOW autovacuum")).scalar_one() == "off"
         if self.autovacuum_off:
             print(
-                "  the server runs with autovacuum = off: the bench VACUUMs standings and room_results between timed runs"
+                "  the server runs with autovacuum = off: "
+                "the bench VACUUMs standings and room_results between timed runs"
             )
         FIG["autovacuum_off"] = self.autovacuum_off
         FIG.update(members=self.n, runs=args.runs, postgres=version, cpus=os.cpu_count())
@@ -243,20 +241,22 @@ class Bench:
         for scope, sid in (("tournament", TOURNAMENT), ("league", LEAGUE)):
             with self.engine.connect() as conn:
                 rows = scoreboards.all_rows(conn, scope, sid)
-                version = scoreboards.current_version(conn, scope, sid)
+                version = current_version(conn, scope, sid)
             expected = [(x.user_id, encode(x.points, x.last_scored_at)) for x in rows]
             actual = self.r.zrange(scoreboards.board_key(scope, sid), 0, -1, withscores=True)
             built = self.r.get(f"{scoreboards.board_key(scope, sid)}:built")
             if expected != [(u, s) for u, s in actual] or built != str(version):
                 ok = False
                 diff = next((i for i, (a, b) in enumerate(zip(expected, actual)) if a != tuple(b)), None)
-                print(f"  !! {when}: Redis {scope} board differs from PostgreSQL: {len(expected)} vs {len(actual)} rows, "
-                      f"first difference at {diff}, built {built} vs version {version}")  # fmt: skip
+                print(f"  !! {when}: Redis {scope} board differs from PostgreSQL: "
+                      f"{len(expected)} vs {len(actual)} rows, first difference at {diff}, "
+                      f"built {built} vs version {version}")  # fmt: skip
         return ok
 
     def setup(self) -> None:
         print(
-            f"\nsetup: league {LEAGUE}, tournament {TOURNAMENT}, {PRIOR_ROOMS} earlier rooms of the same {self.n} members"
+            f"\nsetup: league {LEAGUE}, tournament {TOURNAMENT}, "
+            f"{PRIOR_ROOMS} earlier rooms of the same {self.n} members"
         )
         prior = [f"prior-{i}" for i in range(PRIOR_ROOMS)]
         put(
@@ -267,13 +267,15 @@ class Bench:
         )
         for rid in prior:
             outcome = settle_room(self.engine, rid)
-            put(f"setup_settle_{rid}_db_ms", f"settle {rid} (not measured; standings rows {'created' if rid == prior[0] else 'updated'})",
+            put(f"setup_settle_{rid}_db_ms",
+                f"settle {rid} (not measured; standings rows {'created' if rid == prior[0] else 'updated'})",
                 outcome.db_ms, "ms", outcome.status)  # fmt: skip
         with self.engine.begin() as conn:
             # Settlement writes no row for a member who never scored; "existing standings" here means
             # every member has one, so the floor's UPDATE and the settlement's upserts meet 50k rows.
             conn.execute(sa.text(
-                "INSERT INTO standings (scope, scope_id, user_id, points) SELECT s.scope, s.id, p.user_id, 0 FROM players p"
+                "INSERT INTO standings (scope, scope_id, user_id, points)"
+                " SELECT s.scope, s.id, p.user_id, 0 FROM players p"
                 " CROSS JOIN (VALUES ('tournament', :t), ('league', :l)) AS s(scope, id) ON CONFLICT DO NOTHING"
             ), {"t": TOURNAMENT, "l": LEAGUE})  # fmt: skip
         with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
@@ -334,11 +336,14 @@ class Bench:
             bad += mismatches
             problems += [f"{rid}: {b}" for b in bad]
             self.autovacuum()
-            print(f"  run {i + 1:2}/{runs} {rid}: total {total:7.1f} ms = db {o.db_ms:7.1f} + redis {settled.redis_ms:6.1f} "
-                  f"+ ledger insert/commit {total - o.db_ms - settled.redis_ms:5.1f}; {o.status}, {o.members} members, "
-                  f"{settled.projected} boards projected (load {load_s:.1f} s){' !! ' + '; '.join(bad) if bad else ''}", flush=True)  # fmt: skip
+            print(f"  run {i + 1:2}/{runs} {rid}: total {total:7.1f} ms = db {o.db_ms:7.1f} "
+                  f"+ redis {settled.redis_ms:6.1f} + ledger insert/commit {total - o.db_ms - settled.redis_ms:5.1f}; "
+                  f"{o.status}, {o.members} members, "
+                  f"{settled.projected} boards projected (load {load_s:.1f} s)"
+                  f"{' !! ' + '; '.join(bad) if bad else ''}", flush=True)  # fmt: skip
         self.settle = {"total": totals, "db": dbs, "redis": rediss}
-        for key, values, name in (("total", totals, "total (settle_and_project wall)"), ("db", dbs, "DB (outcome.db_ms)"),
+        for key, values, name in (("total", totals, "total (settle_and_project wall)"),
+                                  ("db", dbs, "DB (outcome.db_ms)"),
                                   ("redis", rediss, "Redis (redis_ms)")):  # fmt: skip
             for q in (50, 95, 99):
                 put(f"settle_{key}_p{q}_ms", f"{name} p{q}", pct(values, q), "ms")
@@ -378,7 +383,8 @@ class Bench:
         with self.engine.connect() as conn:
             rows = conn.execute(sa.text(
                 "SELECT backend_type, left(query, 60) FROM pg_stat_activity"
-                " WHERE pid <> pg_backend_pid() AND state = 'active' AND backend_type IN ('autovacuum worker', 'client backend')"
+                " WHERE pid <> pg_backend_pid() AND state = 'active'"
+                " AND backend_type IN ('autovacuum worker', 'client backend')"
             )).all()  # fmt: skip
         return "; ".join(f"{kind}: {query}" for kind, query in rows)
 
@@ -388,13 +394,14 @@ class Bench:
         """The same settlement, one statement per member and board; returns (db ms, redis ms, members)."""
         upsert_room = sa.text(
             "INSERT INTO room_results (room_id, user_id, points, last_scored_at, version) VALUES (:r, :u, :p, :t, 1)"
-            " ON CONFLICT (room_id, user_id) DO UPDATE SET points = excluded.points, last_scored_at = excluded.last_scored_at,"
-            " version = excluded.version"
+            " ON CONFLICT (room_id, user_id) DO UPDATE SET points = excluded.points,"
+            " last_scored_at = excluded.last_scored_at, version = excluded.version"
         )  # fmt: skip
         upsert_standing = sa.text(
             "INSERT INTO standings (scope, scope_id, user_id, points, last_scored_at) VALUES (:s, :i, :u, :p, :t)"
             " ON CONFLICT (scope, scope_id, user_id) DO UPDATE SET points = standings.points + excluded.points,"
-            " last_scored_at = greatest(standings.last_scored_at, excluded.last_scored_at) RETURNING points, last_scored_at"
+            " last_scored_at = greatest(standings.last_scored_at, excluded.last_scored_at)"
+            " RETURNING points, last_scored_at"
         )  # fmt: skip
         t0 = time.perf_counter()
         results: dict[str, MemberResult] = {}
@@ -420,13 +427,14 @@ class Bench:
                         upsert_standing, {"s": scope, "i": sid, "u": user, "p": points, "t": last}
                     ).one()
                     board_rows[scope].append((user, encode(total, whole_seconds(latest))))
-            versions = scoreboards.bump_versions(
+            versions = bump_versions(
                 conn, [("room", room_id), ("tournament", TOURNAMENT), ("league", LEAGUE)]
             )
             points_total = sum(x.points for x in results.values())
             conn.execute(settlement_ledger.insert().values(
-                room_id=room_id, version=1, idempotency_key=f"{room_id}:v1", result_hash=result_hash(results), status="applied",
-                members=len(results), changed_members=len(results), points_total=points_total, points_delta=points_total,
+                room_id=room_id, version=1, idempotency_key=f"{room_id}:v1", result_hash=result_hash(results),
+                status="applied", members=len(results), changed_members=len(results), points_total=points_total,
+                points_delta=points_total,
             ))  # fmt: skip
         t1 = time.perf_counter()
         for scope, sid in (("room", room_id), ("tournament", TOURNAMENT), ("league", LEAGUE)):
@@ -440,8 +448,9 @@ class Bench:
     def phase_baseline(self) -> None:
         runs = max(2, self.args.baseline_runs)
         size = self.n
-        print(f"\n2. baseline (a): row-by-row settlement, {runs} runs on fresh rooms (same engine; SQLAlchemy Core text "
-              f"statements, one per member and table; ZADD one per member and board, no pipeline)")  # fmt: skip
+        print(f"\n2. baseline (a): row-by-row settlement, {runs} runs on fresh rooms (same engine; "
+              f"SQLAlchemy Core text statements, one per member and table; ZADD one per member and board, "
+              f"no pipeline)")  # fmt: skip
         full, scaled = [], []
         for k in range(runs + 1):
             if k == runs and not (full and scaled):
@@ -455,14 +464,16 @@ class Bench:
             with self.engine.connect() as conn:
                 mismatches = ledger_mismatches(conn, rid)
             print(f"  run {k + 1} {rid}: {members} members: total {total / 1000:7.1f} s = db {db_ms / 1000:6.1f} s "
-                  f"+ redis {redis_ms / 1000:5.1f} s{' !! ' + '; '.join(mismatches) if mismatches else ''}", flush=True)  # fmt: skip
+                  f"+ redis {redis_ms / 1000:5.1f} s"
+                  f"{' !! ' + '; '.join(mismatches) if mismatches else ''}", flush=True)  # fmt: skip
             if members == self.n:
                 full.append((total, db_ms, redis_ms))
             else:
                 scaled.append(tuple(x * self.n / members for x in (total, db_ms, redis_ms)))
             if members == self.n and total > ROW_BY_ROW_LIMIT_S * 1000 and self.n > SCALED_MEMBERS:
                 size = SCALED_MEMBERS
-                print(f"  a {self.n}-member run takes > {ROW_BY_ROW_LIMIT_S:.0f} s: the next runs use {SCALED_MEMBERS} members, "
+                print(f"  a {self.n}-member run takes > {ROW_BY_ROW_LIMIT_S:.0f} s: "
+                      f"the next runs use {SCALED_MEMBERS} members, "
                       f"scaled linearly x{self.n / SCALED_MEMBERS:g}")  # fmt: skip
         measured = scaled if len(scaled) >= 2 else full + scaled
         how = (f"measured on {SCALED_MEMBERS} members, scaled x{self.n / SCALED_MEMBERS:g}" if len(scaled) >= 2
@@ -482,8 +493,9 @@ class Bench:
     # ------------------------------------------------------------------ 3. floor
 
     def phase_floor(self) -> None:
-        print(f"\n3. floor (b): COPY {self.n} rows into a temp table + one UPDATE of the tournament standings + ZADD of "
-              f"{self.n} members (pipeline of 10k chunks), one transaction, rolled back; {FLOOR_RUNS} runs")  # fmt: skip
+        print(f"\n3. floor (b): COPY {self.n} rows into a temp table + one UPDATE of the tournament standings "
+              f"+ ZADD of {self.n} members (pipeline of 10k chunks), one transaction, rolled back; "
+              f"{FLOOR_RUNS} runs")  # fmt: skip
         base = 1_750_000_000
         rows = []
         for u in self.users:
@@ -662,12 +674,14 @@ class Bench:
         put(f"{key}_littles_law_ms", f"  Little's law: {c} clients / throughput", 1000 * c / rps if rps else None, "ms",
             f"(p99 < 10 ms at c={c} needs >= {c * 100} req/s)")  # fmt: skip
         put(f"{key}_cpu", "  CPU used (cores): API server, load generator",
-            {"server": None if server0 is None else round((server1 - server0) / elapsed, 2), "client": round((client1 - client0) / elapsed, 2)})  # fmt: skip
+            {"server": None if server0 is None else round((server1 - server0) / elapsed, 2),
+             "client": round((client1 - client0) / elapsed, 2)})  # fmt: skip
 
     def phase_http(self) -> None:
         print(f"\n4b. GET /api/scoreboards/tournament/{TOURNAMENT}?limit=100 through the API "
               "(uvicorn, --workers 1, same machine as the load generator), first with the page cache off "
-              "(BOARD_CACHE_SECONDS=0: every request reads the board version and the page), then as configured by default")  # fmt: skip
+              "(BOARD_CACHE_SECONDS=0: every request reads the board version and the page), "
+              "then as configured by default")  # fmt: skip
         for key, cache in (("http_uncached", "0"), ("http", None)):
             self.http_round(key, cache)
 
@@ -676,7 +690,8 @@ class Bench:
         proc, base = self.start_api({} if cache_seconds is None else {"BOARD_CACHE_SECONDS": cache_seconds})
         url = f"{base}/api/scoreboards/tournament/{TOURNAMENT}?limit=100"
         body = httpx.get(url, timeout=30).json()
-        put(f"{key}_page_check", "page: source, rows, total", {"source": body["source"], "rows": len(body["rows"]), "total": body["total"]},
+        put(f"{key}_page_check", "page: source, rows, total",
+            {"source": body["source"], "rows": len(body["rows"]), "total": body["total"]},
             note="expected redis, 100, the board size")  # fmt: skip
         seq = []
         with httpx.Client(timeout=30) as client:
@@ -710,8 +725,8 @@ class Bench:
     # ------------------------------------------------------------------ 5. explain
 
     def phase_explain(self) -> None:
-        print("\n5. settlement p50 > 2x the floor (or --explain always): one more settlement with auto_explain (ANALYZE, BUFFERS; timings inflated "
-              "by instrumentation), plans of the slowest statements")  # fmt: skip
+        print("\n5. settlement p50 > 2x the floor (or --explain always): one more settlement with auto_explain "
+              "(ANALYZE, BUFFERS; timings inflated by instrumentation), plans of the slowest statements")  # fmt: skip
         rid = "bench-explain"
         self.load_rooms([rid], self.users)
         self.build_boards(rid)
@@ -730,8 +745,8 @@ class Bench:
         try:
             t0 = time.perf_counter()
             settled = settle_and_project(explain_engine, self.r, rid)
-            print(f"  instrumented settlement: {(time.perf_counter() - t0) * 1000:.0f} ms, db_ms {settled.outcome.db_ms:.0f}, "
-                  f"{settled.outcome.status}")  # fmt: skip
+            print(f"  instrumented settlement: {(time.perf_counter() - t0) * 1000:.0f} ms, "
+                  f"db_ms {settled.outcome.db_ms:.0f}, {settled.outcome.status}")  # fmt: skip
         except Exception as exc:  # auto_explain missing (embedded server) or not allowed
             print(f"  auto_explain unavailable: {type(exc).__name__}: {exc}")
             return

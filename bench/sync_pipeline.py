@@ -43,12 +43,18 @@ import httpx  # noqa: E402
 import redis  # noqa: E402
 import sqlalchemy as sa  # noqa: E402
 
-from bench._common import free_port, pct, ratio, stop_process, with_path  # noqa: E402
+from bench._common import DATA_DIR, free_port, pct, ratio, stop_process  # noqa: E402
 from contest_pipelines.api.auth import issue_token  # noqa: E402
 from contest_pipelines.db.engine import get_engine  # noqa: E402
-from contest_pipelines.db.loader import Fixture, load_fixture  # noqa: E402
+from contest_pipelines.db.fixtures import Fixture, load_fixture  # noqa: E402
 from contest_pipelines.db.migrate import upgrade  # noqa: E402
-from contest_pipelines.embedded import create_database, drop_database  # noqa: E402
+from contest_pipelines.embedded import (  # noqa: E402
+    create_database,
+    drop_database,
+    postgres_server_url,
+    redis_server_url,
+    with_path,
+)
 from contest_pipelines.instance import write_instance_yaml  # noqa: E402
 from contest_pipelines.settings import dagster_storage_url  # noqa: E402
 from tests.fakes.codeforces import FakeCodeforces  # noqa: E402
@@ -102,18 +108,8 @@ def room(room_id: str, users: list[str]) -> dict:
 class Bench:
     def __init__(self, args: argparse.Namespace, stack: ExitStack):
         self.args, self.stack, tag = args, stack, uuid.uuid4().hex[:8]
-        if os.environ.get("DATABASE_URL"):
-            self.pg = with_path(os.environ["DATABASE_URL"], "")
-        else:
-            from contest_pipelines.embedded import ensure_postgres
-
-            self.pg = ensure_postgres(ROOT / ".data" / "bench")
-        if os.environ.get("REDIS_URL"):
-            redis_base = os.environ["REDIS_URL"]
-        else:
-            from contest_pipelines.embedded import ensure_redis
-
-            redis_base = ensure_redis(ROOT / ".data" / "bench")
+        self.pg = postgres_server_url(DATA_DIR)
+        redis_base = redis_server_url(DATA_DIR)
         self.tmp = Path(tempfile.mkdtemp(prefix="cp_bench_"))
         stack.callback(self._remove_tmp)
         self.app_db, self.dagster_db = f"cp_bench_{tag}", f"cp_bench_{tag}_dagster"
@@ -347,7 +343,8 @@ class Bench:
         put("detected_over_floor_p50", "    ratio detected p50 / floor", ratio(pct(detected, 50), floor), "x")
         put("sensor_wait_p50_s", "    measured sensor wait (request -> run) p50", pct(waits, 50), "s")
         put("sensor_wait_max_s", "    measured sensor wait max", max(waits, default=None), "s")
-        put("sensor_tick_interval_mean_s", "    sensor evaluation interval mean (daemon log)", statistics.fmean(ticks) if ticks else None, "s",
+        put("sensor_tick_interval_mean_s", "    sensor evaluation interval mean (daemon log)",
+            statistics.fmean(ticks) if ticks else None, "s",
             f"intervals seen: {dict(sorted(Counter(round(t) for t in ticks).items()))}")  # fmt: skip
         for r in results:
             if r["status"] != 202 or "sync.detected" not in r:
@@ -380,7 +377,8 @@ class Bench:
     def phase_drain(self) -> None:
         n = self.args.players
         print(f"\nphase 2: drain, {n} players at once, +{n // 3} 2nd and +{n // 6} 3rd problems {NEXT_SYNC_DELAY} s "
-              f"after the previous POST (Sync cooldown set to {COOLDOWN} s for this bench; 60 s in production)")  # fmt: skip
+              f"after the previous POST (Sync cooldown set to {COOLDOWN} s for this bench; "
+              f"60 s in production)")  # fmt: skip
         t_first = time.time()
         posts = asyncio.run(self.burst())
         accepted = sum(1 for code, _ in posts if code == 202)
@@ -389,9 +387,11 @@ class Bench:
         drain = last.timestamp() - t_first if last else None
         with self.engine.connect() as conn:
             by_status = dict(conn.execute(sa.text(
-                "SELECT status, count(*) FROM sync_requests WHERE room_id = 'drain-room' GROUP BY status")).all())  # fmt: skip
+                "SELECT status, count(*) FROM sync_requests WHERE room_id = 'drain-room' GROUP BY status"
+            )).all())  # fmt: skip
             handles = conn.execute(sa.text(
-                "SELECT count(DISTINCT lower(cf_handle)) FROM sync_requests WHERE room_id = 'drain-room'")).scalar_one()  # fmt: skip
+                "SELECT count(DISTINCT lower(cf_handle)) FROM sync_requests WHERE room_id = 'drain-room'"
+            )).scalar_one()  # fmt: skip
         calls = sorted(c.at for c in self.fake.calls_for("user.status") if t_first <= c.at <= t_done)
         gaps = [b - a for a, b in zip(calls, calls[1:])]
         short = [g for g in gaps if g < MIN_INTERVAL]
@@ -431,7 +431,8 @@ class Bench:
             note=json.dumps(dict(Counter(r.dagster_run.status.value for _, r in runs.values()))),
         )
         put("drain_run_sizes", "    requests dispatched per run (sensor tag)",
-            sorted((int(r.dagster_run.tags.get("sync/requests", 0)) for _, r in runs.values()), reverse=True))  # fmt: skip
+            sorted((int(r.dagster_run.tags.get("sync/requests", 0)) for _, r in runs.values()),
+                   reverse=True))  # fmt: skip
 
     def daemon_errors(self) -> None:
         log = getattr(self, "daemon_log", None)

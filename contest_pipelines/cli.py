@@ -81,8 +81,8 @@ def replay_dead(
     request_id: Annotated[list[str] | None, typer.Argument(help="ids; all dead requests if none")] = None,
 ) -> None:
     """Put dead sync requests back on the queue with their attempts reset."""
-    from contest_pipelines.db import sync_queue
     from contest_pipelines.db.engine import get_engine
+    from contest_pipelines.player_sync import queue as sync_queue
 
     with get_engine(_database_url()).begin() as conn:
         count = sync_queue.replay_dead(conn, request_id or None)

@@ -8,15 +8,16 @@ import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 import redis
 import sqlalchemy as sa
 
+from contest_pipelines import embedded
 from contest_pipelines.db.engine import get_engine
 from contest_pipelines.db.migrate import upgrade
 from contest_pipelines.db.tables import metadata
+from contest_pipelines.embedded import with_path as _with_path
 from contest_pipelines.settings import get_settings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -25,27 +26,14 @@ TEST_JWT_SECRET = "test-secret-for-hs256-at-least-32-bytes"
 REDIS_DB_LOCK = "contest_pipelines:test-db:{}"
 
 
-def _with_path(url: str, path: str) -> str:
-    parts = urlsplit(url)
-    return urlunsplit((parts.scheme, parts.netloc, path, parts.query, parts.fragment))
-
-
 @pytest.fixture(scope="session")
 def pg_server_url() -> str:
-    if os.environ.get("DATABASE_URL"):
-        return _with_path(os.environ["DATABASE_URL"], "")
-    from contest_pipelines.embedded import ensure_postgres
-
-    return ensure_postgres(EMBEDDED_DIR)
+    return embedded.postgres_server_url(EMBEDDED_DIR)
 
 
 @pytest.fixture(scope="session")
 def redis_server_url() -> str:
-    if os.environ.get("REDIS_URL"):
-        return _with_path(os.environ["REDIS_URL"], "")
-    from contest_pipelines.embedded import ensure_redis
-
-    return _with_path(ensure_redis(EMBEDDED_DIR), "")
+    return embedded.redis_server_url(EMBEDDED_DIR)
 
 
 @pytest.fixture(scope="session")

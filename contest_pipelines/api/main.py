@@ -9,7 +9,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from contest_pipelines.api.routes import admin, events, health, scoreboards, sync
 from contest_pipelines.clients import quiet_http_logs
-from contest_pipelines.db.sync_queue import SyncRequestRejected
+from contest_pipelines.player_sync.queue import RejectReason, SyncRequestRejected
 from contest_pipelines.settings import get_settings
 
 ERROR_CODES = {
@@ -20,6 +20,9 @@ ERROR_CODES = {
     422: "invalid_request",
     503: "unavailable",
 }
+
+# Not a member (or no such room) is a 404; a problem the room lacks or a missing handle is the body's fault.
+REJECTION_STATUS = {RejectReason.NOT_A_MEMBER: 404, RejectReason.UNKNOWN_PROBLEM: 422, RejectReason.NO_HANDLE: 422}
 
 
 def create_app() -> FastAPI:
@@ -37,9 +40,8 @@ def create_app() -> FastAPI:
 
     @app.exception_handler(SyncRequestRejected)
     async def _rejected(_: Request, exc: SyncRequestRejected) -> JSONResponse:
-        return JSONResponse(
-            {"error": ERROR_CODES.get(exc.status_code, "error"), "detail": exc.reason}, status_code=exc.status_code
-        )
+        status_code = REJECTION_STATUS[exc.reason]
+        return JSONResponse({"error": ERROR_CODES[status_code], "detail": exc.detail}, status_code=status_code)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:

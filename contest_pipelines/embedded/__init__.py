@@ -12,6 +12,9 @@ Both listen on 127.0.0.1 only, PostgreSQL with ``trust`` auth for user ``postgre
 a production setup. They are daemons that outlive the Python process until ``stop_services``. As root, PostgreSQL
 (which refuses to run as root) runs as the system user ``contest_pg`` (created if missing, else ``nobody``), and
 directories it must traverse get the ``o+x`` bit.
+
+Tests and benchmarks take their servers from ``postgres_server`` / ``redis_server`` (and the ``*_url`` forms): the
+server of DATABASE_URL / REDIS_URL when set, else the embedded one under the data dir they pass (see ``servers``).
 """
 
 from __future__ import annotations
@@ -28,15 +31,29 @@ from contest_pipelines.embedded.postgres import (
     stop_postgres,
 )
 from contest_pipelines.embedded.redis_server import ensure_redis, stop_redis
+from contest_pipelines.embedded.servers import (
+    Server,
+    postgres_server,
+    postgres_server_url,
+    redis_server,
+    redis_server_url,
+    with_path,
+)
 
 __all__ = [
     "EmbeddedServices",
+    "Server",
     "create_database",
     "drop_database",
     "ensure_postgres",
     "ensure_redis",
     "ensure_services",
+    "postgres_server",
+    "postgres_server_url",
+    "redis_server",
+    "redis_server_url",
     "stop_services",
+    "with_path",
 ]
 
 

@@ -4,7 +4,7 @@ import time
 
 import dagster as dg
 
-from contest_pipelines.jobs.sync_worker import Policy, SyncWorker
+from contest_pipelines.player_sync.worker import Policy, SyncWorker
 from contest_pipelines.resources import CodeforcesResource, RedisResource, SyncQueueResource
 
 

@@ -6,8 +6,8 @@ import time
 
 import dagster as dg
 
-from contest_pipelines.db import sync_queue as queue
 from contest_pipelines.jobs.cf_sync_job import cf_sync_job
+from contest_pipelines.player_sync import queue
 from contest_pipelines.resources import CodeforcesResource, SyncQueueResource
 
 # A dispatched request that is still queued this long after its run was requested is offered again

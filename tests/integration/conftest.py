@@ -10,8 +10,8 @@ import redis
 import sqlalchemy as sa
 
 from contest_pipelines.clients.codeforces import CodeforcesClient
-from contest_pipelines.db import sync_queue
-from contest_pipelines.jobs.sync_worker import Policy, SyncWorker
+from contest_pipelines.player_sync import queue as sync_queue
+from contest_pipelines.player_sync.worker import Policy, SyncWorker
 from tests.fakes.codeforces import FakeCodeforces
 
 FAST_POLICY = Policy(retry_base_seconds=0.0, max_attempts=4, recheck_seconds=0.0, deadline_seconds=600.0)

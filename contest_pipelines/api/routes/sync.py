@@ -12,8 +12,8 @@ from fastapi.responses import JSONResponse
 from contest_pipelines import events
 from contest_pipelines.api.deps import CurrentUser, DbEngine, RedisDep, SettingsDep
 from contest_pipelines.api.schemas import ErrorBody, RateLimited, SyncBody, SyncQueued, SyncStatus
-from contest_pipelines.db import sync_queue
 from contest_pipelines.db.tables import sync_requests
+from contest_pipelines.player_sync import queue as sync_queue
 
 router = APIRouter(prefix="/api/contests", tags=["sync"])
 log = logging.getLogger(__name__)

@@ -6,6 +6,7 @@ one run cannot be settled by another, and a repeated settlement is a no-op (rowc
 
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
@@ -20,13 +21,21 @@ class StaleClaim(Exception):
     """The request is no longer running under this run (released or settled elsewhere)."""
 
 
-class SyncRequestRejected(Exception):
-    """The request cannot be queued; `status_code` is the HTTP answer the shim gives."""
+class RejectReason(StrEnum):
+    """Why a sync request cannot be queued; the API maps each to its HTTP answer."""
 
-    def __init__(self, status_code: int, reason: str):
-        super().__init__(reason)
-        self.status_code = status_code
+    NOT_A_MEMBER = "not_a_member"  # the room does not exist, or the caller is not in it
+    UNKNOWN_PROBLEM = "unknown_problem"
+    NO_HANDLE = "no_handle"
+
+
+class SyncRequestRejected(Exception):
+    """The request cannot be queued: a `reason` the caller can act on, and a sentence for the player."""
+
+    def __init__(self, reason: RejectReason, detail: str):
+        super().__init__(detail)
         self.reason = reason
+        self.detail = detail
 
 
 @dataclass(frozen=True)
@@ -65,11 +74,17 @@ def resolve_context(conn: sa.Connection, user_id: str, room_id: str, problem_id:
         .where(room_members.c.room_id == room_id, room_members.c.user_id == user_id)
     ).one_or_none()
     if row is None:
-        raise SyncRequestRejected(404, f"room {room_id!r} does not exist or you are not a member of it")
+        raise SyncRequestRejected(
+            RejectReason.NOT_A_MEMBER, f"room {room_id!r} does not exist or you are not a member of it"
+        )
     if row.problem_id is None:
-        raise SyncRequestRejected(422, f"problem {problem_id!r} is not part of room {room_id!r}")
+        raise SyncRequestRejected(
+            RejectReason.UNKNOWN_PROBLEM, f"problem {problem_id!r} is not part of room {room_id!r}"
+        )
     if not row.cf_handle:
-        raise SyncRequestRejected(422, "your profile has no Codeforces handle; link one before syncing")
+        raise SyncRequestRejected(
+            RejectReason.NO_HANDLE, "your profile has no Codeforces handle; link one before syncing"
+        )
     return SyncContext(room_id, user_id, row.team_id, row.cf_handle, problem_id)
 
 

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from contest_pipelines import events
 from contest_pipelines.db.boards import current_version
 from contest_pipelines.db.tables import detections, sync_requests
-from contest_pipelines.jobs.sync_worker import Policy
+from contest_pipelines.player_sync.worker import Policy
 from tests.factories import load, room_fixture
 from tests.integration.conftest import new_run_id
 

@@ -19,11 +19,11 @@ from contest_pipelines.clients.codeforces import (
     CodeforcesUnavailable,
     HandleNotFound,
 )
-from contest_pipelines.db import sync_queue
-from contest_pipelines.db.sync_queue import ClaimedRequest, StaleClaim
 from contest_pipelines.domain import backoff
 from contest_pipelines.domain.ranking import encode
 from contest_pipelines.domain.validation_matrix import Detected, Pending, Rejected, Submission, Target, evaluate
+from contest_pipelines.player_sync import queue
+from contest_pipelines.player_sync.queue import ClaimedRequest, StaleClaim
 
 # Only replace the player's sync hash if it still describes this request (a newer sync may own it).
 _SET_STATE_IF_OWNER = """
@@ -71,7 +71,7 @@ class SyncWorker:
 
     def process(self, request_ids: list[str], run_id: str) -> BatchReport:
         with self.engine.begin() as conn:
-            claimed = sync_queue.claim(conn, request_ids, run_id)
+            claimed = queue.claim(conn, request_ids, run_id)
         by_handle: dict[str, list[ClaimedRequest]] = defaultdict(list)
         for req in claimed:
             by_handle[req.cf_handle.casefold()].append(req)
@@ -79,7 +79,7 @@ class SyncWorker:
         for requests in by_handle.values():
             # Requests for this handle that arrived since the sensor's tick ride on the same call.
             with self.engine.begin() as conn:
-                requests = requests + sync_queue.claim_handle(conn, requests[0].cf_handle, run_id)
+                requests = requests + queue.claim_handle(conn, requests[0].cf_handle, run_id)
             for req in requests:
                 self._publish_state(req, "running")
             for req, outcome in self._process_handle(requests, run_id):
@@ -130,7 +130,7 @@ class SyncWorker:
         }
         try:
             with self.engine.begin() as conn:
-                row = sync_queue.record_detection(conn, req, run_id, sub.id, sub.creation_time, raw)
+                row = queue.record_detection(conn, req, run_id, sub.id, sub.creation_time, raw)
         except StaleClaim:
             self.log.warning(
                 "request %s was released from run %s before it settled; left to its new owner", req.id, run_id
@@ -172,14 +172,14 @@ class SyncWorker:
 
     def _fail(self, req: ClaimedRequest, run_id: str, *, verdict: str, detail: str) -> str:
         with self.engine.begin() as conn:
-            settled = sync_queue.mark_failed(conn, req, run_id, status="failed", reason=verdict, detail=detail)
+            settled = queue.mark_failed(conn, req, run_id, status="failed", reason=verdict, detail=detail)
         if settled:
             self._emit(req, "failed", events.SYNC_FAILED, events.failed_payload(verdict=verdict, detail=detail))
         return f"failed_{verdict}"
 
     def _dead(self, req: ClaimedRequest, run_id: str, attempts: int, detail: str) -> str:
         with self.engine.begin() as conn:
-            settled = sync_queue.mark_failed(
+            settled = queue.mark_failed(
                 conn, req, run_id, status="dead", reason=events.REASON_CF_UNAVAILABLE, detail=detail, attempts=attempts
             )
         if settled:
@@ -203,9 +203,7 @@ class SyncWorker:
         self, req: ClaimedRequest, run_id: str, delay: float, attempts: int, rechecks: int, detail: str, outcome: str
     ) -> str:
         with self.engine.begin() as conn:
-            sync_queue.requeue(
-                conn, req, run_id, delay_seconds=delay, attempts=attempts, rechecks=rechecks, detail=detail
-            )
+            queue.requeue(conn, req, run_id, delay_seconds=delay, attempts=attempts, rechecks=rechecks, detail=detail)
         self._publish_state(req, "queued")
         return outcome
 
