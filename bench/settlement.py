@@ -66,7 +66,6 @@ from contest_pipelines.db.boards import bump_versions, current_version  # noqa: 
 from contest_pipelines.db.engine import get_engine, hash_joins  # noqa: E402
 from contest_pipelines.db.fixtures import Fixture, load_fixture  # noqa: E402
 from contest_pipelines.db.migrate import upgrade  # noqa: E402
-from contest_pipelines.db.settlement import ledger_mismatches, room_result, settle_room  # noqa: E402
 from contest_pipelines.db.tables import match_results, rooms, settlement_ledger  # noqa: E402
 from contest_pipelines.domain.ranking import encode  # noqa: E402
 from contest_pipelines.domain.scoring import MemberResult, prediction_points, whole_seconds  # noqa: E402
@@ -79,7 +78,9 @@ from contest_pipelines.embedded import (  # noqa: E402
     with_path,
 )
 from contest_pipelines.settings import sqlalchemy_url  # noqa: E402
-from contest_pipelines.settle import settle_and_project  # noqa: E402
+from contest_pipelines.settlement.ledger import ledger_mismatches, settle_room  # noqa: E402
+from contest_pipelines.settlement.projection import settle_and_project  # noqa: E402
+from contest_pipelines.settlement.reference import room_result  # noqa: E402
 from tests.factories import prediction_fixture, set_match_result  # noqa: E402
 
 LEAGUE, TOURNAMENT = "bench-league", "bench-tournament"

@@ -95,8 +95,8 @@ def settle(room_id: str) -> None:
     import redis as redis_lib
 
     from contest_pipelines.db.engine import get_engine
-    from contest_pipelines.db.settlement import RoomNotSettleable
-    from contest_pipelines.settle import settle_and_project
+    from contest_pipelines.settlement.projection import settle_and_project
+    from contest_pipelines.settlement.result import RoomNotSettleable
 
     redis_url = _settings().redis_url
     if not redis_url:

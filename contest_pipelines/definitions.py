@@ -12,6 +12,7 @@ from contest_pipelines.assets.settlement_ledger import settlement_ledger
 from contest_pipelines.clients import quiet_http_logs
 from contest_pipelines.jobs.cf_sync_job import cf_sync_job
 from contest_pipelines.jobs.game_platform_ops import cleanup_job, onboarding_job, roster_sync_job
+from contest_pipelines.jobs.room_status_job import room_status_job
 from contest_pipelines.resources import (
     CodeforcesResource,
     GamePlatformResource,
@@ -25,6 +26,7 @@ from contest_pipelines.schedules.game_platform_sync_schedule import game_platfor
 from contest_pipelines.schedules.totals_sweep_schedule import totals_sweep_schedule
 from contest_pipelines.sensors.match_ended_sensor import match_ended_sensor
 from contest_pipelines.sensors.onboarding_request_sensor import onboarding_request_sensor
+from contest_pipelines.sensors.room_status_sensor import room_status_sensor
 from contest_pipelines.sensors.roster_change_sensor import roster_change_sensor
 from contest_pipelines.sensors.sync_request_sensor import sync_request_sensor
 from contest_pipelines.sensors.sync_run_failure_sensor import sync_run_failure_sensor
@@ -65,11 +67,20 @@ def defs() -> dg.Definitions:
     quiet_http_logs()
     return dg.Definitions(
         assets=[settlement_ledger, challenge_solves, player_totals],
-        jobs=[cf_sync_job, game_platform_sync_job, totals_sweep_job, roster_sync_job, onboarding_job, cleanup_job],
+        jobs=[
+            cf_sync_job,
+            room_status_job,
+            game_platform_sync_job,
+            totals_sweep_job,
+            roster_sync_job,
+            onboarding_job,
+            cleanup_job,
+        ],
         schedules=[game_platform_sync_schedule, totals_sweep_schedule, cleanup_schedule],
         sensors=[
             sync_request_sensor,
             sync_run_failure_sensor,
+            room_status_sensor,
             match_ended_sensor,
             roster_change_sensor,
             onboarding_request_sensor,

@@ -2,13 +2,12 @@
 
 import dagster as dg
 
-from contest_pipelines.db.settlement import RoomNotSettleable, ledger_mismatches
+from contest_pipelines.partitions import rooms_partitions
 from contest_pipelines.resources import PostgresResource, RedisResource
-from contest_pipelines.settle import settle_and_project
-
-SCORING_GROUP = "scoring"
-LEDGER_CHECK = "ledger_matches_standings"
-rooms_partitions = dg.DynamicPartitionsDefinition(name="rooms")
+from contest_pipelines.settlement.constants import LEDGER_CHECK, SCORING_GROUP
+from contest_pipelines.settlement.ledger import check_ledger
+from contest_pipelines.settlement.projection import settle_and_project
+from contest_pipelines.settlement.result import RoomNotSettleable
 
 
 @dg.asset(
@@ -17,15 +16,14 @@ rooms_partitions = dg.DynamicPartitionsDefinition(name="rooms")
     kinds={"postgres", "redis"},
     check_specs=[
         dg.AssetCheckSpec(
-            LEDGER_CHECK,
-            asset="settlement_ledger",
-            description="Ledger totals equal the standings of the room's scopes.",
+            LEDGER_CHECK, asset="settlement_ledger", description="Ledger totals equal the standings of the room's scopes."
         )
     ],
     retry_policy=dg.RetryPolicy(max_retries=2, delay=5),
 )
 def settlement_ledger(context: dg.AssetExecutionContext, postgres: PostgresResource, redis: RedisResource):
-    """The settlement ledger of a room: one applied version per change of its result, and the standings deltas it applied."""
+    """The settlement ledger of a room: one applied version per change of its result, and the standings
+    deltas it applied."""
     room_id = context.partition_key
     engine = postgres.engine()
     try:
@@ -33,9 +31,7 @@ def settlement_ledger(context: dg.AssetExecutionContext, postgres: PostgresResou
     except RoomNotSettleable as exc:
         raise dg.Failure(description=str(exc)) from exc
     outcome = settled.outcome
-    context.log.info(
-        f"room {room_id}: {outcome.status} (version {outcome.version}, {len(outcome.deltas)} members changed)"
-    )
+    context.log.info(f"room {room_id}: {outcome.status} (version {outcome.version}, {len(outcome.deltas)} members changed)")
     yield dg.MaterializeResult(
         metadata={
             "status": outcome.status,
@@ -49,8 +45,7 @@ def settlement_ledger(context: dg.AssetExecutionContext, postgres: PostgresResou
             "boards_projected": settled.projected,
         }
     )
-    with engine.connect() as conn:
-        problems = ledger_mismatches(conn, room_id)
+    problems = check_ledger(engine, room_id)
     yield dg.AssetCheckResult(
         check_name=LEDGER_CHECK,
         passed=not problems,

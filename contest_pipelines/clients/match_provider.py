@@ -1,14 +1,13 @@
 """The match provider client: the only module that asks for a prediction room's match status and score."""
 
 import logging
-from dataclasses import dataclass
 
 import httpx
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-log = logging.getLogger(__name__)
+from contest_pipelines.domain.room_status import MatchReport
 
-ENDED = "ended"
+log = logging.getLogger(__name__)
 
 
 class MatchProviderError(Exception):
@@ -24,17 +23,6 @@ class _Match(BaseModel):
     status: str
     homeScore: int | None = None
     awayScore: int | None = None
-
-
-@dataclass(frozen=True)
-class MatchReport:
-    status: str
-    home: int | None
-    away: int | None
-
-    @property
-    def final(self) -> bool:
-        return self.status == ENDED
 
 
 class MatchProviderClient:

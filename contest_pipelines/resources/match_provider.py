@@ -13,3 +13,7 @@ class MatchProviderResource(dg.ConfigurableResource):
 
     def client(self) -> MatchProviderClient:
         return MatchProviderClient(self.base_url, timeout_seconds=self.timeout_seconds)
+
+    @property
+    def configured(self) -> bool:
+        return bool(self.base_url)

@@ -4,7 +4,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from contest_pipelines.api.main import create_app
-from contest_pipelines.settle import settle_and_project
+from contest_pipelines.settlement.projection import settle_and_project
 from tests.factories import load, prediction_fixture, set_match_result
 
 ADMIN = {"Authorization": "Bearer test-admin-token"}

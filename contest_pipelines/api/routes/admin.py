@@ -11,12 +11,12 @@ from pydantic import BaseModel, Field
 from contest_pipelines import scoreboards
 from contest_pipelines.api.deps import AdminOnly, DbEngine, RedisDep
 from contest_pipelines.api.routes.scoreboards import forget_pages
-from contest_pipelines.db.settlement import ledger_mismatches
 from contest_pipelines.db.tables import players
 from contest_pipelines.db.tables import settlement_ledger as ledger
 from contest_pipelines.db.tables import sync_requests as r
 from contest_pipelines.game_roster import delete_team_locally, request_onboarding
 from contest_pipelines.player_sync import queue as sync_queue
+from contest_pipelines.settlement.ledger import ledger_mismatches
 
 router = APIRouter(prefix="/api/admin", tags=["admin"], dependencies=[AdminOnly])
 

@@ -1,4 +1,4 @@
-"""The sync pipeline through Dagster: definitions load, sensor ticks, job runs, failure release."""
+"""The sync pipeline through Dagster: sensor ticks, job runs, failure release."""
 
 import time
 import uuid
@@ -10,7 +10,6 @@ import sqlalchemy as sa
 from contest_pipelines import events
 from contest_pipelines.clients.codeforces import CodeforcesRateLimited
 from contest_pipelines.db.tables import sync_requests
-from contest_pipelines.definitions import defs
 from contest_pipelines.jobs.cf_sync_job import cf_sync_job
 from contest_pipelines.resources import CodeforcesResource, RedisResource, SyncQueueResource
 from contest_pipelines.sensors.sync_request_sensor import sync_request_sensor
@@ -29,30 +28,6 @@ def resources(database_url, redis_url, fake_cf, **cf):
             circuit_seconds=cf.get("circuit_seconds", 1),
         ),
     }
-
-
-def test_definitions_load_with_the_sync_pipeline(env):
-    definitions = defs()
-    repo = definitions.get_repository_def()
-    assert {j.name for j in repo.get_all_jobs()} >= {"cf_sync_job"}
-    assert {s.name for s in repo.sensor_defs} == {
-        "sync_request_sensor",
-        "sync_run_failure_sensor",
-        "match_ended_sensor",
-        "roster_change_sensor",
-        "onboarding_request_sensor",
-    }
-    assert {s.name for s in repo.schedule_defs} == {
-        "game_platform_sync_schedule",
-        "totals_sweep_schedule",
-        "cleanup_schedule",
-    }
-    assert {"game_platform_sync_job", "totals_sweep_job", "roster_sync_job", "onboarding_job", "cleanup_job"} <= {
-        j.name for j in repo.get_all_jobs()
-    }
-    assert repo.assets_defs_by_key[dg.AssetKey("settlement_ledger")].partitions_def.name == "rooms"
-    assert sync_request_sensor.default_status == dg.DefaultSensorStatus.RUNNING
-    assert sync_request_sensor.minimum_interval_seconds == 2
 
 
 def test_sensor_skips_with_a_reason_when_nothing_is_due(db, database_url, redis_url, fake_cf):

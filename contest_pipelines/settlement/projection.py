@@ -1,4 +1,4 @@
-"""Settle a room and project the committed result onto its Redis boards."""
+"""Settle a room and project the committed result onto its Redis boards (the asset and the CLI call this)."""
 
 import logging
 import time
@@ -8,7 +8,7 @@ import redis
 import sqlalchemy as sa
 
 from contest_pipelines import scoreboards
-from contest_pipelines.db.settlement import SettlementOutcome, settle_room
+from contest_pipelines.settlement.ledger import SettlementOutcome, settle_room
 
 log = logging.getLogger(__name__)
 

@@ -9,7 +9,9 @@ import sqlalchemy as sa
 from contest_pipelines.assets.settlement_ledger import settlement_ledger
 from contest_pipelines.db.tables import room_transitions, rooms, standings
 from contest_pipelines.resources import MatchProviderResource, PostgresResource, RedisResource
+from contest_pipelines.jobs.room_status_job import room_status_job
 from contest_pipelines.sensors.match_ended_sensor import match_ended_sensor
+from contest_pipelines.sensors.room_status_sensor import room_status_sensor
 from tests.factories import load, prediction_fixture, room_fixture
 from tests.fakes.match_provider import FakeMatchProvider
 
@@ -28,13 +30,37 @@ def provider(provider_server):
     return provider_server
 
 
-def tick(database_url, provider, cursor=None):
-    resources = {
+def resources(database_url, provider):
+    return {
         "postgres": PostgresResource(database_url=database_url),
-        "match_provider": MatchProviderResource(base_url=provider.base_url),
+        "match_provider": MatchProviderResource(base_url=provider.base_url if provider else ""),
     }
-    with dg.build_sensor_context(cursor=cursor, resources=resources) as context:
+
+
+def record(database_url, provider) -> dict:
+    """One room_status_job run (the run that writes transitions); its output metadata."""
+    result = room_status_job.execute_in_process(resources=resources(database_url, provider))
+    assert result.success
+    return result.output_for_node("update_room_status")
+
+
+def settlement_requests(database_url, cursor=None) -> dg.SensorResult:
+    with dg.build_sensor_context(
+        cursor=cursor, resources={"postgres": PostgresResource(database_url=database_url)}
+    ) as context:
         return match_ended_sensor(context)
+
+
+def tick(database_url, provider, cursor=None) -> dg.SensorResult:
+    record(database_url, provider)
+    return settlement_requests(database_url, cursor)
+
+
+def status_tick(database_url, provider, instance, cursor=None):
+    with dg.build_sensor_context(
+        cursor=cursor, instance=instance, resources=resources(database_url, provider)
+    ) as context:
+        return room_status_sensor(context)
 
 
 def test_a_contest_room_past_its_end_is_settled_once(db, database_url, provider):
@@ -77,10 +103,39 @@ def test_provider_faults_never_settle_and_are_retried_next_tick(db, database_url
     provider.set_match("p1", "ended", 2, 1)
     provider.inject(fault)
 
-    faulty = tick(database_url, provider)
-    assert not faulty.run_requests and "1 provider faults" in faulty.skip_reason.skip_message
-    retried = tick(database_url, provider, faulty.cursor)
+    faulty = record(database_url, provider)
+    assert faulty["provider_faults"] == 1 and faulty["settlements_requested"] == 0
+    assert not settlement_requests(database_url).run_requests
+    retried = tick(database_url, provider)
     assert [r.partition_key for r in retried.run_requests] == ["p1"]
+
+
+def test_the_status_sensor_only_counts_and_launches_a_run_when_a_room_is_due(db, database_url, provider):
+    instance = dg.DagsterInstance.ephemeral()
+    now = datetime.now(UTC)
+    load(db, room_fixture(room_id="c2", revealed_at=now - timedelta(hours=3), ends_at=now + timedelta(hours=1)))
+    idle = status_tick(database_url, None, instance)
+    assert "no contest room is due" in idle.skip_message
+
+    load(db, room_fixture(room_id="c1", revealed_at=now - timedelta(hours=3), ends_at=now - timedelta(minutes=1)))
+    due = status_tick(database_url, None, instance)
+    [run] = due.run_requests
+    again = status_tick(database_url, None, instance, cursor=due.cursor)
+    assert again.run_requests[0].run_key != run.run_key  # a later tick is a later run
+    with db.connect() as conn:  # the tick wrote nothing: the run ends the room
+        assert conn.execute(sa.select(rooms.c.status).where(rooms.c.room_id == "c1")).scalar_one() != "ended"
+
+    assert record(database_url, None)["contests_ended"] == 1
+    assert "no contest room is due" in status_tick(database_url, None, instance).skip_message
+
+
+def test_prediction_rooms_are_watched_only_with_a_provider(db, database_url, provider):
+    instance = dg.DagsterInstance.ephemeral()
+    load(db, prediction_fixture(rooms=GUESSES))
+    provider.set_match("p1", "live", 1, 0)
+    assert "no contest room is due" in status_tick(database_url, None, instance).skip_message
+    assert status_tick(database_url, provider, instance).run_requests
+    assert record(database_url, provider)["matches_polled"] == 1
 
 
 def materialize(database_url, redis_url, room_id, instance):

@@ -8,7 +8,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy.dialects.postgresql import insert
 
-from contest_pipelines.db import settlement
 from contest_pipelines.db.tables import (
     detections,
     guesses,
@@ -22,6 +21,7 @@ from contest_pipelines.db.tables import (
 from contest_pipelines.domain.ranking import encode
 from contest_pipelines.domain.scoring import MemberResult
 from contest_pipelines.domain.settlement import deltas, result_hash
+from contest_pipelines.settlement import ledger, reference, result
 
 T0 = datetime(2026, 5, 1, 12, 0, 0, tzinfo=UTC)
 # Ids whose byte order differs from naive expectations: upper before lower, non-ASCII last.
@@ -59,18 +59,18 @@ def add_room(conn: sa.Connection, kind: str, members: set[str], previous: dict[s
 def sql_side(
     conn: sa.Connection, room: sa.Row
 ) -> tuple[dict[str, MemberResult], str, dict[str, int], dict[str, float]]:
-    sql, params = settlement.room_result_sql(conn, room)
+    sql, params = result.room_result_sql(conn, room)
     conn.execute(sa.text(f"CREATE TEMP TABLE settle_current ON COMMIT DROP AS {sql}"), params)
     current = {
         r.user_id: MemberResult(r.points, r.last_scored_at)
         for r in conn.execute(sa.text("SELECT * FROM settle_current"))
     }
-    digest = conn.execute(sa.text(settlement.RESULT_SUMMARY_SQL)).one().result_hash
-    return current, digest, *settlement._stage(conn, room.room_id)
+    digest = conn.execute(sa.text(result.RESULT_SUMMARY_SQL)).one().result_hash
+    return current, digest, *ledger._stage(conn, room.room_id)
 
 
 def check(conn: sa.Connection, room: sa.Row, previous: dict[str, MemberResult]) -> None:
-    expected = settlement.room_result(conn, room)
+    expected = reference.room_result(conn, room)
     current, digest, staged, room_scores = sql_side(conn, room)
     assert current == expected
     assert digest == result_hash(expected)
@@ -143,7 +143,7 @@ def test_a_room_loaded_after_the_last_analyze_is_scored_without_nested_loops(db)
     set_match_result(db, "fresh", 1, 0)
     with db.begin() as conn, hash_joins(conn):
         room = conn.execute(sa.select(rooms).where(rooms.c.room_id == "fresh")).one()
-        sql, params = settlement.room_result_sql(conn, room)
+        sql, params = result.room_result_sql(conn, room)
         plan = "\n".join(conn.execute(sa.text(f"EXPLAIN {sql}"), params).scalars())
     # PostgreSQL 15 picks a hash join here, 18 (the embedded one) a merge join: both are linear.
     assert "Nested Loop" not in plan and ("Hash" in plan or "Merge" in plan), plan

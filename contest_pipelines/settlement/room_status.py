@@ -1,14 +1,16 @@
 """Room status transitions: contest rooms end at their end time, prediction rooms when the match
-provider says so. Settlement is requested only on a real `previous != ended -> ended` transition, or
-when an ended match's score is corrected; each request is a `room_transitions` row the sensor reads."""
+provider says so (the rule is `domain.room_status.transition`). Each settlement request is a
+`room_transitions` row that `match_ended_sensor` turns into a run of the `settlement_ledger` asset."""
 
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
 
-from contest_pipelines.clients.match_provider import ENDED, MatchReport
+from contest_pipelines.clients.match_provider import MatchProviderClient, MatchProviderError
 from contest_pipelines.db.tables import match_results, room_transitions, rooms
+from contest_pipelines.domain.room_status import ENDED, MatchReport, transition
 
 CORRECTION_WINDOW = timedelta(hours=48)
 
@@ -46,13 +48,13 @@ def prediction_rooms_to_poll(conn: sa.Connection) -> list[str]:
 
 
 def record_report(conn: sa.Connection, room_id: str, report: MatchReport) -> bool:
-    """Store what the provider said; True when it requests a settlement."""
+    """Store what the provider said and the transition it makes; True when it requests a settlement."""
     previous = conn.execute(
         sa.select(match_results).where(match_results.c.room_id == room_id).with_for_update()
     ).one_or_none()
-    before = (previous.status, previous.home_score, previous.away_score) if previous else None
-    now = (report.status, report.home, report.away)
-    if before == now:
+    before = MatchReport(previous.status, previous.home_score, previous.away_score) if previous else None
+    change = transition(before, report)
+    if change is None:
         return False
     values = {"status": report.status, "home_score": report.home, "away_score": report.away}
     conn.execute(
@@ -60,21 +62,17 @@ def record_report(conn: sa.Connection, room_id: str, report: MatchReport) -> boo
         .values(room_id=room_id, **values)
         .on_conflict_do_update(index_elements=["room_id"], set_={**values, "observed_at": sa.func.now()})
     )
-    conn.execute(
-        rooms.update().where(rooms.c.room_id == room_id).values(status=ENDED if report.final else report.status)
-    )
-    # A first end, or an ended match whose score was corrected.
-    requested = report.final and (before is None or before[0] != ENDED or before[1:] != now[1:])
+    conn.execute(rooms.update().where(rooms.c.room_id == room_id).values(status=change.room_status))
     conn.execute(
         room_transitions.insert().values(
             room_id=room_id,
-            previous=before[0] if before else None,
-            current=report.status,
-            result_hash=f"{report.home}:{report.away}" if report.final else None,
-            settlement_requested=requested,
+            previous=change.previous,
+            current=change.current,
+            result_hash=change.result_hash,
+            settlement_requested=change.settlement_requested,
         )
     )
-    return requested
+    return change.settlement_requested
 
 
 def requested_settlements(conn: sa.Connection, after_id: int) -> list[tuple[int, str]]:
@@ -87,3 +85,43 @@ def requested_settlements(conn: sa.Connection, after_id: int) -> list[tuple[int,
             .order_by(room_transitions.c.id)
         )
     ]
+
+
+def pending_work(conn: sa.Connection, *, poll_provider: bool) -> tuple[int, int]:
+    """(contest rooms due to end, prediction rooms to ask the provider about): two cheap counts a
+    sensor tick can afford, so it launches a run only when there is something to do."""
+    due = conn.execute(
+        sa.select(sa.func.count()).where(
+            rooms.c.kind == "contest", rooms.c.ends_at <= sa.func.now(), rooms.c.status != ENDED
+        )
+    ).scalar_one()
+    return due, len(prediction_rooms_to_poll(conn)) if poll_provider else 0
+
+
+@dataclass
+class StatusReport:
+    contests_ended: int = 0
+    matches_polled: int = 0
+    settlements_requested: int = 0
+    faults: list[str] = field(default_factory=list)
+
+
+def refresh_room_status(engine: sa.Engine, provider: MatchProviderClient | None) -> StatusReport:
+    """End the contest rooms past their end time, and record what the provider says about every
+    prediction room still to watch (none without a provider). A provider fault skips that room: it is
+    asked again on the next run, and never settled on partial data."""
+    report = StatusReport()
+    with engine.begin() as conn:
+        report.contests_ended = end_due_contest_rooms(conn)
+        to_poll = prediction_rooms_to_poll(conn) if provider is not None else []
+    for room_id in to_poll:
+        report.matches_polled += 1
+        try:
+            match = provider.match(room_id)
+        except MatchProviderError as exc:
+            report.faults.append(str(exc))
+            continue
+        with engine.begin() as conn:
+            report.settlements_requested += record_report(conn, room_id, match)
+    report.settlements_requested += report.contests_ended
+    return report

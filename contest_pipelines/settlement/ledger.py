@@ -12,7 +12,6 @@ with one statement per table. Python handles only the rows that changed, on thei
 import time
 import uuid
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 
 import sqlalchemy as sa
 
@@ -20,30 +19,19 @@ from contest_pipelines.db.boards import bump_versions
 from contest_pipelines.db.engine import hash_joins
 from contest_pipelines.db.sql import seconds
 from contest_pipelines.db.tables import (
-    detections,
-    guesses,
-    match_results,
-    room_members,
-    room_problems,
     rooms,
     settlement_ledger,
-    tournaments,
 )
 from contest_pipelines.domain.ranking import encode_seconds
-from contest_pipelines.domain.scoring import (
-    Guess,
-    MemberResult,
-    Solve,
-    contest_results,
-    prediction_points_sql,
-    prediction_results,
+from contest_pipelines.settlement.result import (
+    RESULT_SUMMARY_SQL,
+    SCOPE_ROOMS,
+    RoomNotSettleable,
+    room_result_sql,
+    room_scopes,
 )
 
 ledger = settlement_ledger
-
-
-class RoomNotSettleable(Exception):
-    """The room cannot be settled now (unknown, or its match has no final result yet)."""
 
 
 @dataclass
@@ -64,82 +52,6 @@ class SettlementOutcome:
     @property
     def points_delta(self) -> int:
         return sum(self.deltas.values())
-
-
-def room_scopes(conn: sa.Connection, room: sa.Row) -> list[tuple[str, str]]:
-    if room.tournament_id is None:
-        return []
-    league_id = conn.execute(
-        sa.select(tournaments.c.league_id).where(tournaments.c.tournament_id == room.tournament_id)
-    ).scalar_one()
-    return [("tournament", room.tournament_id), ("league", league_id)]
-
-
-def _final_score(conn: sa.Connection, room: sa.Row) -> tuple[int, int]:
-    final = conn.execute(sa.select(match_results).where(match_results.c.room_id == room.room_id)).one_or_none()
-    if final is None or final.status != "ended" or final.home_score is None or final.away_score is None:
-        raise RoomNotSettleable(f"room {room.room_id}: the match provider has not reported a final score")
-    return final.home_score, final.away_score
-
-
-def room_result(conn: sa.Connection, room: sa.Row) -> dict[str, MemberResult]:
-    """The room's result now, from its source data, through the pure scoring rules (the reference
-    that `room_result_sql` must equal)."""
-    members = (
-        conn.execute(sa.select(room_members.c.user_id).where(room_members.c.room_id == room.room_id)).scalars().all()
-    )
-    if room.kind == "contest":
-        solves = conn.execute(
-            sa.select(detections.c.user_id, detections.c.problem_id, room_problems.c.points, detections.c.cf_timestamp)
-            .join(
-                room_problems,
-                sa.and_(
-                    room_problems.c.room_id == detections.c.room_id,
-                    room_problems.c.problem_id == detections.c.problem_id,
-                ),
-            )
-            .where(detections.c.room_id == room.room_id)
-        ).all()
-        return contest_results(members, [Solve(u, p, pts, datetime.fromtimestamp(ts, UTC)) for u, p, pts, ts in solves])
-    home, away = _final_score(conn, room)
-    rows = conn.execute(
-        sa.select(guesses.c.user_id, guesses.c.home, guesses.c.away, guesses.c.guessed_at).where(
-            guesses.c.room_id == room.room_id
-        )
-    ).all()
-    return prediction_results(members, [Guess(g.user_id, g.home, g.away, g.guessed_at) for g in rows], home, away)
-
-
-# A room's result as SQL: every member with (user_id, points, last_scored_at), times in whole seconds.
-CONTEST_RESULT_SQL = """
-    SELECT m.user_id, COALESCE(sum(f.points), 0)::integer AS points,
-           to_timestamp(max(f.cf_timestamp) FILTER (WHERE f.points > 0)) AS last_scored_at
-    FROM room_members m LEFT JOIN (
-        SELECT DISTINCT ON (d.user_id, d.problem_id) d.user_id, rp.points, d.cf_timestamp
-        FROM detections d JOIN room_problems rp ON rp.room_id = d.room_id AND rp.problem_id = d.problem_id
-        WHERE d.room_id = :room_id ORDER BY d.user_id, d.problem_id, d.cf_timestamp) f ON f.user_id = m.user_id
-    WHERE m.room_id = :room_id GROUP BY m.user_id"""
-PREDICTION_RESULT_SQL = f"""
-    SELECT user_id, points, CASE WHEN points > 0 THEN date_trunc('second', guessed_at, 'UTC') END AS last_scored_at
-    FROM (SELECT m.user_id, g.guessed_at, {prediction_points_sql()} AS points
-          FROM room_members m LEFT JOIN guesses g ON g.room_id = m.room_id AND g.user_id = m.user_id
-          WHERE m.room_id = :room_id) scored"""
-# sha256 over the same canonical text as domain.settlement.result_hash: equal results, equal hash.
-# `COLLATE "C"` sorts user ids by UTF-8 bytes, which is Python's code point order.
-RESULT_SUMMARY_SQL = f"""
-    SELECT count(*) AS members, COALESCE(sum(points), 0) AS points_total,
-           encode(sha256(convert_to(COALESCE(string_agg(
-               user_id || chr(31) || points || chr(31) || COALESCE({seconds("last_scored_at")}::text, '') || chr(30),
-               '' ORDER BY user_id COLLATE "C"), ''), 'UTF8')), 'hex') AS result_hash
-    FROM settle_current"""
-
-
-def room_result_sql(conn: sa.Connection, room: sa.Row) -> tuple[str, dict[str, object]]:
-    """The SQL (and its parameters) of the room's result now; RoomNotSettleable if it has none yet."""
-    if room.kind == "contest":
-        return CONTEST_RESULT_SQL, {"room_id": room.room_id}
-    home, away = _final_score(conn, room)
-    return PREDICTION_RESULT_SQL, {"room_id": room.room_id, "home": home, "away": away}
 
 
 def settle_room(engine: sa.Engine, room_id: str, *, run_id: str | None = None) -> SettlementOutcome:
@@ -239,9 +151,12 @@ def _stage(conn: sa.Connection, room_id: str) -> tuple[dict[str, int], dict[str,
             "CREATE TEMP TABLE settle_stage ON COMMIT DROP AS"
             " SELECT user_id, COALESCE(c.points, 0) - COALESCE(p.points, 0) AS delta, COALESCE(c.points, 0) AS points,"
             "  c.last_scored_at, c.user_id IS NULL AS removed,"
-            "  (c.user_id IS NULL OR (p.last_scored_at IS NOT NULL AND (c.last_scored_at IS NULL OR c.last_scored_at < p.last_scored_at))) AS recompute"
-            " FROM settle_current c FULL JOIN (SELECT user_id, points, last_scored_at FROM room_results WHERE room_id = :room_id) p USING (user_id)"
-            " WHERE c.user_id IS NULL OR (COALESCE(c.points, 0), c.last_scored_at) IS DISTINCT FROM (COALESCE(p.points, 0), p.last_scored_at)"
+            "  (c.user_id IS NULL OR (p.last_scored_at IS NOT NULL"
+            "   AND (c.last_scored_at IS NULL OR c.last_scored_at < p.last_scored_at))) AS recompute"
+            " FROM settle_current c FULL JOIN"
+            "  (SELECT user_id, points, last_scored_at FROM room_results WHERE room_id = :room_id) p USING (user_id)"
+            " WHERE c.user_id IS NULL"
+            "  OR (COALESCE(c.points, 0), c.last_scored_at) IS DISTINCT FROM (COALESCE(p.points, 0), p.last_scored_at)"
             " ORDER BY user_id"  # index-ordered writes below: room_results and standings are keyed by user
         ),
         {"room_id": room_id},
@@ -259,7 +174,8 @@ def _apply_room_results(conn: sa.Connection, room_id: str, version: int) -> None
     params = {"room_id": room_id, "version": version}
     conn.execute(
         sa.text(
-            "DELETE FROM room_results WHERE room_id = :room_id AND user_id IN (SELECT user_id FROM settle_stage WHERE removed)"
+            "DELETE FROM room_results"
+            " WHERE room_id = :room_id AND user_id IN (SELECT user_id FROM settle_stage WHERE removed)"
         ),
         params,
     )
@@ -272,13 +188,6 @@ def _apply_room_results(conn: sa.Connection, room_id: str, version: int) -> None
         ),
         params,
     )
-
-
-# Rooms whose results make up a standings scope.
-SCOPE_ROOMS = {
-    "tournament": "SELECT room_id FROM rooms WHERE tournament_id = :scope_id",
-    "league": "SELECT r.room_id FROM rooms r JOIN tournaments t USING (tournament_id) WHERE t.league_id = :scope_id",
-}
 
 
 def _apply_standings(conn: sa.Connection, scope: str, scope_id: str) -> dict[str, float]:
@@ -317,7 +226,8 @@ def ledger_mismatches(conn: sa.Connection, room_id: str) -> list[str]:
     problems = []
     applied_total = conn.execute(
         sa.text(
-            "SELECT points_total FROM settlement_ledger WHERE room_id = :r AND status = 'applied' ORDER BY version DESC LIMIT 1"
+            "SELECT points_total FROM settlement_ledger WHERE room_id = :r AND status = 'applied'"
+            " ORDER BY version DESC LIMIT 1"
         ),
         {"r": room_id},
     ).scalar_one_or_none()
@@ -338,3 +248,9 @@ def ledger_mismatches(conn: sa.Connection, room_id: str) -> list[str]:
         if expected != actual:
             problems.append(f"{scope} {scope_id}: settled rooms sum to {expected} points, standings hold {actual}")
     return problems
+
+
+def check_ledger(engine: sa.Engine, room_id: str) -> list[str]:
+    """`ledger_mismatches` in a connection of its own (the asset check's entry point)."""
+    with engine.connect() as conn:
+        return ledger_mismatches(conn, room_id)

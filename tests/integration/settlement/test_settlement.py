@@ -11,9 +11,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from contest_pipelines import scoreboards
-from contest_pipelines.db.settlement import RoomNotSettleable, room_result, settle_room
 from contest_pipelines.db.tables import rooms, settlement_ledger, standings
-from contest_pipelines.settle import settle_and_project
+from contest_pipelines.settlement.ledger import settle_room
+from contest_pipelines.settlement.projection import settle_and_project
+from contest_pipelines.settlement.reference import room_result
+from contest_pipelines.settlement.result import RoomNotSettleable
 from tests.conftest import ROOT
 from tests.factories import load, prediction_fixture, set_match_result
 
@@ -113,7 +115,7 @@ def test_two_concurrent_settlements_apply_once(league):
 KILLER = """
 import os, signal, sys
 import sqlalchemy as sa
-from contest_pipelines.db import settlement
+from contest_pipelines.settlement import ledger as settlement
 from contest_pipelines.db.engine import get_engine
 
 original = settlement._apply_standings
