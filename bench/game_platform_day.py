@@ -46,7 +46,8 @@ from contest_pipelines.db.migrate import upgrade  # noqa: E402
 from contest_pipelines.db.tables import challenge_solves, flash_ctf_events, sync_state  # noqa: E402
 from contest_pipelines.domain.tiers import SYNC_INTERVAL  # noqa: E402
 from contest_pipelines.embedded import create_database, drop_database, postgres_server, with_path  # noqa: E402
-from contest_pipelines.game_sync import incremental_sync, totals_sweep  # noqa: E402
+from contest_pipelines.game_platform.solves_sync import incremental_sync  # noqa: E402
+from contest_pipelines.game_platform.totals_sweep import totals_sweep  # noqa: E402
 from tests.fakes.game_platform import FakeGamePlatform  # noqa: E402
 
 STEP = timedelta(minutes=30)

@@ -428,9 +428,7 @@ class Bench:
                         upsert_standing, {"s": scope, "i": sid, "u": user, "p": points, "t": last}
                     ).one()
                     board_rows[scope].append((user, encode(total, whole_seconds(latest))))
-            versions = bump_versions(
-                conn, [("room", room_id), ("tournament", TOURNAMENT), ("league", LEAGUE)]
-            )
+            versions = bump_versions(conn, [("room", room_id), ("tournament", TOURNAMENT), ("league", LEAGUE)])
             points_total = sum(x.points for x in results.values())
             conn.execute(settlement_ledger.insert().values(
                 room_id=room_id, version=1, idempotency_key=f"{room_id}:v1", result_hash=result_hash(results),

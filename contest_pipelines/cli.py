@@ -128,7 +128,7 @@ def settle(room_id: str) -> None:
 def onboard(user_id: str, coach: Annotated[str | None, typer.Option(help="the coach asking")] = None) -> None:
     """Ask for USER_ID to be added to the game platform (onboarding_job processes it within seconds)."""
     from contest_pipelines.db.engine import get_engine
-    from contest_pipelines.game_roster import request_onboarding
+    from contest_pipelines.game_platform.onboarding import request_onboarding
 
     with get_engine(_database_url()).begin() as conn:
         request_id = request_onboarding(conn, user_id, coach)

@@ -2,17 +2,17 @@
 
 import dagster as dg
 
-from contest_pipelines.assets.game_platform import (
-    challenge_solves,
-    game_platform_sync_job,
-    player_totals,
-    totals_sweep_job,
-)
+from contest_pipelines.assets.challenge_solves import challenge_solves
+from contest_pipelines.assets.player_totals import player_totals
 from contest_pipelines.assets.settlement_ledger import settlement_ledger
 from contest_pipelines.clients import quiet_http_logs
 from contest_pipelines.jobs.cf_sync_job import cf_sync_job
-from contest_pipelines.jobs.game_platform_ops import cleanup_job, onboarding_job, roster_sync_job
+from contest_pipelines.jobs.cleanup_job import cleanup_job
+from contest_pipelines.jobs.game_platform_sync_job import game_platform_sync_job
+from contest_pipelines.jobs.onboarding_job import onboarding_job
 from contest_pipelines.jobs.room_status_job import room_status_job
+from contest_pipelines.jobs.roster_sync_job import roster_sync_job
+from contest_pipelines.jobs.totals_sweep_job import totals_sweep_job
 from contest_pipelines.resources import (
     CodeforcesResource,
     GamePlatformResource,

@@ -5,8 +5,9 @@ services); otherwise the embedded ones that `contest-pipelines dev` uses, starte
 """
 
 import os
+import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -18,7 +19,9 @@ from contest_pipelines.db.engine import get_engine
 from contest_pipelines.db.migrate import upgrade
 from contest_pipelines.db.tables import metadata
 from contest_pipelines.embedded import with_path as _with_path
+from contest_pipelines.player_sync import queue as sync_queue
 from contest_pipelines.settings import get_settings
+from tests.fakes.codeforces import FakeCodeforces
 
 ROOT = Path(__file__).resolve().parent.parent
 EMBEDDED_DIR = ROOT / ".data" / "test"
@@ -100,3 +103,53 @@ def env(monkeypatch: pytest.MonkeyPatch, database_url: str, redis_url: str) -> d
     get_settings.cache_clear()
     yield values
     get_settings.cache_clear()
+
+
+# Shared by the integration and end-to-end tests.
+@pytest.fixture(scope="session")
+def fake_cf_server() -> Iterator[FakeCodeforces]:
+    with FakeCodeforces(timeout_delay=2.0) as fake:
+        yield fake
+
+
+@pytest.fixture
+def fake_cf(fake_cf_server: FakeCodeforces) -> FakeCodeforces:
+    fake_cf_server.reset()
+    return fake_cf_server
+
+
+@pytest.fixture
+def enqueue(db: sa.Engine) -> Callable[..., str]:
+    """Queue a request the way the API does (handle and team from the database)."""
+
+    def make(user_id: str = "u1", problem_id: str = "1843A", room_id: str = "room-1") -> str:
+        with db.begin() as conn:
+            ctx = sync_queue.resolve_context(conn, user_id, room_id, problem_id)
+            request_id, _, _ = sync_queue.enqueue(conn, ctx)
+        return request_id
+
+    return make
+
+
+@pytest.fixture
+def live_api(env) -> Iterator[str]:
+    """The API served by uvicorn on a free port in a background thread (real sockets, real concurrency)."""
+    import socket
+    import threading
+
+    import uvicorn
+
+    from contest_pipelines.api.main import create_app
+
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(create_app(), log_level="warning", lifespan="off"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    while not server.started:
+        time.sleep(0.01)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=10)
+    sock.close()

@@ -16,7 +16,9 @@ from contest_pipelines.settlement.result import RoomNotSettleable
     kinds={"postgres", "redis"},
     check_specs=[
         dg.AssetCheckSpec(
-            LEDGER_CHECK, asset="settlement_ledger", description="Ledger totals equal the standings of the room's scopes."
+            LEDGER_CHECK,
+            asset="settlement_ledger",
+            description="Ledger totals equal the standings of the room's scopes.",
         )
     ],
     retry_policy=dg.RetryPolicy(max_retries=2, delay=5),
@@ -31,7 +33,9 @@ def settlement_ledger(context: dg.AssetExecutionContext, postgres: PostgresResou
     except RoomNotSettleable as exc:
         raise dg.Failure(description=str(exc)) from exc
     outcome = settled.outcome
-    context.log.info(f"room {room_id}: {outcome.status} (version {outcome.version}, {len(outcome.deltas)} members changed)")
+    context.log.info(
+        f"room {room_id}: {outcome.status} (version {outcome.version}, {len(outcome.deltas)} members changed)"
+    )
     yield dg.MaterializeResult(
         metadata={
             "status": outcome.status,

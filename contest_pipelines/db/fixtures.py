@@ -1,4 +1,5 @@
-"""The fixtures loader (`contest-pipelines load FILE.json`): upserts players, teams, rooms, problems and members (idempotent)."""
+"""The fixtures loader (`contest-pipelines load FILE.json`): idempotent upserts of players, teams,
+rooms, problems and members."""
 
 from typing import Literal
 

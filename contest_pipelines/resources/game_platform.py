@@ -3,6 +3,7 @@
 import dagster as dg
 
 from contest_pipelines.clients.game_platform import GamePlatformClient
+from contest_pipelines.game_platform.constants import NOT_CONFIGURED
 
 
 class GamePlatformResource(dg.ConfigurableResource):
@@ -15,6 +16,10 @@ class GamePlatformResource(dg.ConfigurableResource):
     @property
     def configured(self) -> bool:
         return bool(self.base_url and self.token)
+
+    def unconfigured(self) -> dg.SkipReason | None:
+        """The skip every game-platform sensor and schedule gives while the platform is not set up."""
+        return None if self.configured else dg.SkipReason(NOT_CONFIGURED)
 
     def client(self) -> GamePlatformClient:
         return GamePlatformClient(self.base_url, self.token, timeout_seconds=self.timeout_seconds)

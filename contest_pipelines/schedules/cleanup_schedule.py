@@ -2,7 +2,7 @@
 
 import dagster as dg
 
-from contest_pipelines.jobs.game_platform_ops import cleanup_job
+from contest_pipelines.jobs.cleanup_job import cleanup_job
 
 cleanup_schedule = dg.ScheduleDefinition(
     name="cleanup_schedule",

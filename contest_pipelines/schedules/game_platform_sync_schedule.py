@@ -2,7 +2,7 @@
 
 import dagster as dg
 
-from contest_pipelines.assets.game_platform import NOT_CONFIGURED, game_platform_sync_job
+from contest_pipelines.jobs.game_platform_sync_job import game_platform_sync_job
 from contest_pipelines.resources import GamePlatformResource
 
 
@@ -16,7 +16,7 @@ from contest_pipelines.resources import GamePlatformResource
 def game_platform_sync_schedule(
     context: dg.ScheduleEvaluationContext, game_platform: GamePlatformResource
 ) -> dg.RunRequest | dg.SkipReason:
-    if not game_platform.configured:
-        return dg.SkipReason(NOT_CONFIGURED)
+    if skip := game_platform.unconfigured():
+        return skip
     day = context.scheduled_execution_time.strftime("%Y-%m-%d")
     return dg.RunRequest(run_key=context.scheduled_execution_time.isoformat(), partition_key=day)

@@ -2,7 +2,7 @@
 
 import dagster as dg
 
-from contest_pipelines.assets.game_platform import NOT_CONFIGURED, totals_sweep_job
+from contest_pipelines.jobs.totals_sweep_job import totals_sweep_job
 from contest_pipelines.resources import GamePlatformResource
 
 
@@ -16,6 +16,6 @@ from contest_pipelines.resources import GamePlatformResource
 def totals_sweep_schedule(
     context: dg.ScheduleEvaluationContext, game_platform: GamePlatformResource
 ) -> dg.RunRequest | dg.SkipReason:
-    if not game_platform.configured:
-        return dg.SkipReason(NOT_CONFIGURED)
+    if skip := game_platform.unconfigured():
+        return skip
     return dg.RunRequest(run_key=context.scheduled_execution_time.isoformat())

@@ -9,4 +9,14 @@ from contest_pipelines.scoreboards.queries import all_rows
 from contest_pipelines.scoreboards.read import read, read_teams
 from contest_pipelines.scoreboards.store import project, rebuild
 
-__all__ = ["BOARD_RANKING", "Board", "BoardNotFound", "all_rows", "board_key", "project", "read", "read_teams", "rebuild"]
+__all__ = [
+    "BOARD_RANKING",
+    "Board",
+    "BoardNotFound",
+    "all_rows",
+    "board_key",
+    "project",
+    "read",
+    "read_teams",
+    "rebuild",
+]

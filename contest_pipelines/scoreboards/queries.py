@@ -109,11 +109,11 @@ def read_page(
             sa.text(f"{ranked} SELECT * FROM r WHERE position > :offset ORDER BY position LIMIT :limit"), params
         ).all()
         total = (
-            page[0].total
-            if page
-            else conn.execute(sa.text(f"SELECT count(*) FROM ({members}) b"), params).scalar_one()
+            page[0].total if page else conn.execute(sa.text(f"SELECT count(*) FROM ({members}) b"), params).scalar_one()
         )
-    first_rank = {"ordinal": None, "competition": page[0].competition, "dense": page[0].dense}[ranking] if page else None
+    first_rank = (
+        {"ordinal": None, "competition": page[0].competition, "dense": page[0].dense}[ranking] if page else None
+    )
     rows = rank_rows(_rows(page), ranking, offset=offset, first_rank=first_rank)
     return Board(scope, scope_id, ranking, total, rows, "postgres", offset)
 

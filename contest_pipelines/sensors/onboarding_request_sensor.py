@@ -2,9 +2,8 @@
 
 import dagster as dg
 
-from contest_pipelines.assets.game_platform import NOT_CONFIGURED
-from contest_pipelines.game_roster import pending_onboarding
-from contest_pipelines.jobs.game_platform_ops import onboarding_job
+from contest_pipelines.game_platform.onboarding import pending_onboarding
+from contest_pipelines.jobs.onboarding_job import onboarding_job
 from contest_pipelines.resources import GamePlatformResource, PostgresResource
 
 
@@ -17,10 +16,11 @@ from contest_pipelines.resources import GamePlatformResource, PostgresResource
 def onboarding_request_sensor(
     context: dg.SensorEvaluationContext, postgres: PostgresResource, game_platform: GamePlatformResource
 ) -> dg.SensorResult | dg.SkipReason:
-    if not game_platform.configured:
-        return dg.SkipReason(NOT_CONFIGURED)
+    if skip := game_platform.unconfigured():
+        return skip
+    last_launched = int(context.cursor or 0)
     with postgres.engine().connect() as conn:
-        pending = [i for i in pending_onboarding(conn) if i > int(context.cursor or 0)]
+        pending = [i for i in pending_onboarding(conn) if i > last_launched]
     if not pending:
         return dg.SkipReason("no new onboarding request")
     return dg.SensorResult(run_requests=[dg.RunRequest(run_key=f"onboarding:{pending[-1]}")], cursor=str(pending[-1]))

@@ -58,6 +58,3 @@ def dagster_daemon(env, db, fake_cf, tmp_path: Path, pg_server_url: str, monkeyp
             sys.stderr.write((tmp_path / "daemon.log").read_text()[-4000:])
         time.sleep(0.5)
         drop_database(pg_server_url, dagster_db)
-
-
-from tests.integration.conftest import enqueue, fake_cf, fake_cf_server, live_api  # noqa: E402,F401  shared fixtures

@@ -86,9 +86,7 @@ def test_rebuild_swaps_atomically_and_stamps_the_version(db, redis_client):
     assert scoreboards.rebuild(redis_client, db, "tournament", "t1") == 2
     assert redis_client.zrange("board:tournament:t1", 0, -1) == ["b", "a"]
     with db.connect() as conn:
-        assert redis_client.get("board:tournament:t1:built") == str(
-            current_version(conn, "tournament", "t1")
-        )
+        assert redis_client.get("board:tournament:t1:built") == str(current_version(conn, "tournament", "t1"))
     assert [k for k in redis_client.keys("board:tournament:t1:*") if ":build:" in k or k.endswith(":rebuilding")] == []
     # A second rebuilder waits its turn rather than racing the first.
     redis_client.set("board:tournament:t1:rebuilding", "someone", ex=5)

@@ -14,7 +14,8 @@ from contest_pipelines.api.routes.scoreboards import forget_pages
 from contest_pipelines.db.tables import players
 from contest_pipelines.db.tables import settlement_ledger as ledger
 from contest_pipelines.db.tables import sync_requests as r
-from contest_pipelines.game_roster import delete_team_locally, request_onboarding
+from contest_pipelines.game_platform.onboarding import request_onboarding
+from contest_pipelines.game_platform.roster import delete_team_locally
 from contest_pipelines.player_sync import queue as sync_queue
 from contest_pipelines.settlement.ledger import ledger_mismatches
 

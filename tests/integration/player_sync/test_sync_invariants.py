@@ -83,7 +83,8 @@ def db_reset(db, redis_client, fake_cf):
     with db.begin() as conn:
         conn.execute(
             sa.text(
-                "TRUNCATE detections, sync_requests, room_members, room_problems, rooms, team_members, teams, players CASCADE"
+                "TRUNCATE detections, sync_requests, room_members, room_problems, rooms, team_members, teams, players"
+                " CASCADE"
             )
         )
     redis_client.flushdb()

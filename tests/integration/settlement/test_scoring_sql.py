@@ -51,7 +51,8 @@ def add_room(conn: sa.Connection, kind: str, members: set[str], previous: dict[s
         conn.execute(room_members.insert(), [{"room_id": "r", "user_id": u} for u in members])
     if previous:
         conn.execute(room_results.insert(), [
-            {"room_id": "r", "user_id": u, "points": r.points, "last_scored_at": r.last_scored_at, "version": 1} for u, r in previous.items()
+            {"room_id": "r", "user_id": u, "points": r.points, "last_scored_at": r.last_scored_at, "version": 1}
+            for u, r in previous.items()
         ])  # fmt: skip
     return conn.execute(sa.select(rooms).where(rooms.c.room_id == "r")).one()
 
@@ -121,7 +122,8 @@ def test_contest_scoring_in_sql_equals_the_pure_rules(engine, members, solves, p
         )
         if solves:
             conn.execute(detections.insert(), [
-                {"room_id": "r", "user_id": u, "problem_id": p, "cf_submission_id": i, "cf_timestamp": int(T0.timestamp()) + s}
+                {"room_id": "r", "user_id": u, "problem_id": p, "cf_submission_id": i,
+                 "cf_timestamp": int(T0.timestamp()) + s}
                 for i, ((u, p), s) in enumerate(solves.items())
             ])  # fmt: skip
         check(conn, room, previous)

@@ -8,8 +8,8 @@ import sqlalchemy as sa
 
 from contest_pipelines.assets.settlement_ledger import settlement_ledger
 from contest_pipelines.db.tables import room_transitions, rooms, standings
-from contest_pipelines.resources import MatchProviderResource, PostgresResource, RedisResource
 from contest_pipelines.jobs.room_status_job import room_status_job
+from contest_pipelines.resources import MatchProviderResource, PostgresResource, RedisResource
 from contest_pipelines.sensors.match_ended_sensor import match_ended_sensor
 from contest_pipelines.sensors.room_status_sensor import room_status_sensor
 from tests.factories import load, prediction_fixture, room_fixture

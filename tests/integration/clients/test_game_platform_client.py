@@ -10,7 +10,6 @@ import subprocess
 import sys
 import threading
 from collections.abc import Callable, Iterator
-from pathlib import Path
 
 import httpx
 import pytest
@@ -27,9 +26,10 @@ from contest_pipelines.clients.game_platform import (
     TeamAssignment,
     TeamAssignments,
 )
+from tests.conftest import ROOT
 from tests.fakes.game_platform import FakeGamePlatform
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+REPO_ROOT = ROOT
 CLIENT_TIMEOUT = 0.25  # the fake's "timeout" fault holds an answer for TIMEOUT_DELAY > this
 TIMEOUT_DELAY = 0.5
 ODL = "/scores/get_odl_scores"

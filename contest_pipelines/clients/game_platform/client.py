@@ -18,23 +18,20 @@ from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 import httpx
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ValidationError
 from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential
 
-log = logging.getLogger(__name__)
+from contest_pipelines.clients.game_platform.errors import CODES_BY_STATUS, GamePlatformError, Transient
+from contest_pipelines.clients.game_platform.models import (
+    FlashCtfProgress,
+    OdlScores,
+    PlatformTeam,
+    PlatformUser,
+    TeamAssignments,
+)
 
-__all__ = [
-    "ChallengeSolve",
-    "FlashCtfEvent",
-    "FlashCtfProgress",
-    "GamePlatformClient",
-    "GamePlatformError",
-    "OdlScores",
-    "PlatformTeam",
-    "PlatformUser",
-    "TeamAssignment",
-    "TeamAssignments",
-]
+# The package name, as before the split: log configuration that names it keeps working.
+log = logging.getLogger("contest_pipelines.clients.game_platform")
 
 EXCERPT_CHARS = 200
 MAX_BACKOFF_SECONDS = 30.0
@@ -45,120 +42,6 @@ REDACTED = "***"
 SAFE_FIELDS = frozenset(
     {"syned_user_id", "syned_team_id", "syned_coach_user_id", "after_time_unix", "role", "division"}
 )
-_CODES_BY_STATUS = {
-    400: "bad_request",
-    401: "unauthorized",
-    403: "forbidden",
-    404: "not_found",
-    409: "conflict",
-    422: "bad_request",  # FastAPI's validation answer: the request is wrong, like a 400
-    429: "rate_limited",
-}
-
-
-class GamePlatformError(Exception):
-    """Every failure the client reports.
-
-    `status` is the HTTP status (None when no answer came), `code` a stable machine-readable name
-    ("not_found", "conflict", "bad_request", "unauthorized", "forbidden", "rate_limited",
-    "client_error", "server_error", "timeout", "connection_error", "invalid_response"), `message`
-    a readable sentence and `context` the method, path and safe request parameters (never the token,
-    never personal data).
-    """
-
-    def __init__(self, status: int | None, code: str, message: str, context: dict[str, Any] | None = None):
-        super().__init__(message)
-        self.status = status
-        self.code = code
-        self.message = message
-        self.context: dict[str, Any] = dict(context or {})
-
-    def __str__(self) -> str:
-        where = f"{self.context.get('method', '')} {self.context.get('path', '')}".strip()
-        http = f"HTTP {self.status}" if self.status is not None else "no HTTP answer"
-        return f"{self.code} ({http}{', ' + where if where else ''}): {self.message}"
-
-    def __repr__(self) -> str:
-        return (
-            f"GamePlatformError(status={self.status!r}, code={self.code!r}, "
-            f"message={self.message!r}, context={self.context!r})"
-        )
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        # Exceptions pickle as cls(*args); ours takes four arguments (Dagster pickles failures).
-        return (self.__class__, (self.status, self.code, self.message, self.context))
-
-
-class _Transient(Exception):
-    """Internal: a failure worth another attempt; carries the error to raise when attempts run out."""
-
-    def __init__(self, error: GamePlatformError):
-        super().__init__(error.code)
-        self.error = error
-
-
-class _Model(BaseModel):
-    # The vendor adds fields without notice; unknown ones must not break a sync.
-    model_config = ConfigDict(extra="ignore")
-
-
-class PlatformUser(_Model):
-    syned_user_id: str
-    metactf_user_id: int
-    metactf_username: str
-    metactf_user_status: str
-
-
-class PlatformTeam(_Model):
-    syned_team_id: str
-    metactf_team_id: int
-
-
-class TeamAssignment(_Model):
-    syned_team_id: str
-    syned_user_id: str
-
-
-class TeamAssignments(_Model):
-    assignments: list[TeamAssignment] = Field(default_factory=list)
-    total_count: int
-
-
-class ChallengeSolve(_Model):
-    challenge_solve_id: int
-    challenge_id: int
-    challenge_title: str
-    challenge_category: str
-    challenge_points: int
-    timestamp_unix: int
-
-
-class OdlScores(_Model):
-    """ODL scores. The totals always cover every solve; `challenge_solves` only those after the cursor."""
-
-    syned_user_id: str
-    metactf_user_id: int
-    total_challenges_solved: int
-    total_points: int
-    monthly_ctf_challenges: int = 0
-    challenge_solves: list[ChallengeSolve] = Field(default_factory=list)
-
-
-class FlashCtfEvent(_Model):
-    event_id: str
-    flash_ctf_name: str
-    challenges_solved: int
-    points_earned: int
-    rank: int | None = None  # unranked participants
-    flash_ctf_time_start_unix: int
-    flash_ctf_time_end_unix: int
-
-
-class FlashCtfProgress(_Model):
-    """Every Flash CTF event of the user: the platform has no incremental cursor for these."""
-
-    syned_user_id: str
-    flash_ctfs: list[FlashCtfEvent] = Field(default_factory=list)
 
 
 M = TypeVar("M", bound=BaseModel)
@@ -317,13 +200,13 @@ class GamePlatformClient:
         retrying = Retrying(
             stop=stop_after_attempt(self.max_attempts),
             wait=wait_exponential(multiplier=self.backoff_seconds, max=MAX_BACKOFF_SECONDS),
-            retry=retry_if_exception_type(_Transient),
+            retry=retry_if_exception_type(Transient),
             before_sleep=self._log_retry,
             reraise=True,
         )
         try:
             response = retrying(self._attempt, method, path, params, body, context)
-        except _Transient as exc:
+        except Transient as exc:
             exc.error.context["attempts"] = self.max_attempts
             raise exc.error from exc.__cause__
         if response.status_code in SUCCESS:
@@ -331,7 +214,7 @@ class GamePlatformClient:
         if response.status_code == 404 and none_on_404:
             return None
         status = response.status_code
-        code = _CODES_BY_STATUS.get(status, "client_error" if 400 <= status < 500 else "unexpected_status")
+        code = CODES_BY_STATUS.get(status, "client_error" if 400 <= status < 500 else "unexpected_status")
         raise GamePlatformError(status, code, self._detail(response), context)
 
     def _attempt(
@@ -349,10 +232,10 @@ class GamePlatformClient:
             response = self._http.request(method, path, params=params, json=body)
         except httpx.TimeoutException as exc:
             error = GamePlatformError(None, "timeout", "the platform did not answer in time", context)
-            raise _Transient(error) from exc
+            raise Transient(error) from exc
         except (httpx.NetworkError, httpx.RemoteProtocolError) as exc:
             message = f"could not reach the platform: {type(exc).__name__}"
-            raise _Transient(GamePlatformError(None, "connection_error", message, context)) from exc
+            raise Transient(GamePlatformError(None, "connection_error", message, context)) from exc
         except httpx.HTTPError as exc:
             # Not transient (bad URL, unsupported scheme...): another attempt cannot help.
             message = f"request failed: {type(exc).__name__}"
@@ -360,12 +243,12 @@ class GamePlatformClient:
         log.debug("game platform %s %s -> HTTP %s in %.0f ms",
                   method, context["path"], response.status_code, (time.monotonic() - started) * 1000)  # fmt: skip
         if response.status_code >= 500:
-            raise _Transient(GamePlatformError(response.status_code, "server_error", self._detail(response), context))
+            raise Transient(GamePlatformError(response.status_code, "server_error", self._detail(response), context))
         return response
 
     def _log_retry(self, state: RetryCallState) -> None:
         exc = state.outcome.exception() if state.outcome else None
-        error = exc.error if isinstance(exc, _Transient) else None
+        error = exc.error if isinstance(exc, Transient) else None
         log.warning(
             "game platform %s %s failed (%s), attempt %d of %d; retrying in %.2fs",
             error.context.get("method") if error else "?", error.context.get("path") if error else "?",

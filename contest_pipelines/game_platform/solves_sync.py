@@ -1,38 +1,19 @@
-"""Game-platform sync passes: incremental challenge solves (with the Flash CTF sentinel), a day's
-backfill, and the totals sweep. Each returns truthful telemetry (seed 001, sections 19-22)."""
+"""Challenge-solve sync passes: incremental solves by activity tier (with the Flash CTF sentinel)
+and a day's backfill. Each returns truthful telemetry (seed 001, sections 19-22)."""
 
 import logging
 import time
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
 
 from contest_pipelines.clients.game_platform import GamePlatformClient, GamePlatformError, OdlScores
-from contest_pipelines.db import game_platform as gp
 from contest_pipelines.domain.tiers import SYNC_INTERVAL, next_due, tier_for
+from contest_pipelines.game_platform import queries
+from contest_pipelines.game_platform.telemetry import Telemetry, record_run
 
 log = logging.getLogger(__name__)
 RETRY_AFTER_ERROR = timedelta(minutes=5)
-
-
-@dataclass
-class Telemetry:
-    processed: int = 0
-    synced: int = 0  # competitors with new solves
-    skipped: int = 0  # competitors asked, nothing new (section 21: never counted as synced)
-    errors: int = 0
-    new_solves: int = 0
-    api_calls: int = 0
-    flash_sentinel: str = "not run"
-    flash_events_synced: int = 0
-    duration_ms: float = 0.0
-    error_samples: list[str] = field(default_factory=list)
-
-    def as_dict(self) -> dict:
-        return {k: v for k, v in self.__dict__.items() if k != "error_samples"} | {
-            "error_samples": self.error_samples[:5]
-        }
 
 
 def _solve_rows(syned_user_id: str, scores: OdlScores, after: int | None, until: int | None = None) -> list[dict]:
@@ -67,8 +48,8 @@ def incremental_sync(
     started, now = time.perf_counter(), now or datetime.now(UTC)
     telemetry = Telemetry()
     with engine.begin() as conn:
-        gp.ensure_sync_state(conn)
-        due = gp.due_competitors(conn, now, batch_size, coach_id)
+        queries.ensure_sync_state(conn)
+        due = queries.due_competitors(conn, now, batch_size, coach_id)
     calls_before = client.api_calls
     if due:
         _flash_sentinel(engine, client, telemetry, coach_id, dry_run, now)
@@ -90,11 +71,10 @@ def _sync_one(
     try:
         scores = client.get_odl_scores(uid, after_time_unix=after)
     except GamePlatformError as exc:
-        telemetry.errors += 1
-        telemetry.error_samples.append(f"{uid}: {exc.code}")
+        telemetry.error(f"{uid}: {exc.code}")
         if not dry_run:
             with engine.begin() as conn:  # the cursor stays where it was: the next run retries from it
-                gp.record_sync(
+                queries.record_sync(
                     conn,
                     uid,
                     {
@@ -112,7 +92,7 @@ def _sync_one(
         telemetry.new_solves += len(rows)
         return
     with engine.begin() as conn:
-        inserted = gp.insert_solves(conn, rows)
+        inserted = queries.insert_solves(conn, rows)
         latest = max((r["solved_at"] for r in rows), default=None)
         last_activity = max((t for t in (state.last_activity_at, latest) if t is not None), default=None)
         tier = tier_for(last_activity, now)
@@ -129,7 +109,7 @@ def _sync_one(
             values["last_odl_synced_at"] = max(latest, state.last_odl_synced_at or latest)
         if inserted:
             values["needs_totals_refresh"] = True
-        gp.record_sync(conn, uid, values)
+        queries.record_sync(conn, uid, values)
     telemetry.new_solves += inserted
     if inserted:
         telemetry.synced += 1
@@ -148,18 +128,18 @@ def _flash_sentinel(
     """Flash CTF events are global: one competitor's events tell whether a new event exists; only then
     is every competitor's Flash CTF progress fetched (section 22)."""
     with engine.connect() as conn:
-        everyone = gp.all_competitor_ids(conn, coach_id)
+        everyone = queries.all_competitor_ids(conn, coach_id)
     if not everyone:
         return
     try:
         sentinel = client.get_flash_ctf_progress(everyone[0])
     except GamePlatformError as exc:
         telemetry.flash_sentinel = f"error: {exc.code}"
-        telemetry.errors += 1
+        telemetry.error(f"flash sentinel {everyone[0]}: {exc.code}")
         return
     seen = [e.event_id for e in sentinel.flash_ctfs]
     with engine.connect() as conn:
-        new = sorted(set(seen) - gp.known_flash_events(conn, seen))
+        new = sorted(set(seen) - queries.known_flash_events(conn, seen))
     if not new:
         telemetry.flash_sentinel = "no new event"
         return
@@ -169,8 +149,7 @@ def _flash_sentinel(
         try:
             progress = sentinel if uid == everyone[0] else client.get_flash_ctf_progress(uid)
         except GamePlatformError as exc:
-            telemetry.errors += 1
-            telemetry.error_samples.append(f"{uid} flash: {exc.code}")
+            telemetry.error(f"{uid} flash: {exc.code}")
             continue
         rows = [
             {
@@ -188,8 +167,8 @@ def _flash_sentinel(
         ]
         if not dry_run:
             with engine.begin() as conn:
-                gp.upsert_flash_events(conn, rows)
-                gp.record_sync(conn, uid, {"last_flash_synced_at": now})
+                queries.upsert_flash_events(conn, rows)
+                queries.record_sync(conn, uid, {"last_flash_synced_at": now})
         telemetry.flash_events_synced += len(rows)
 
 
@@ -202,20 +181,19 @@ def backfill_day(
     start = int(day.replace(hour=0, minute=0, second=0, microsecond=0, tzinfo=UTC).timestamp())
     calls_before = client.api_calls
     with engine.connect() as conn:
-        everyone = gp.all_competitor_ids(conn, coach_id)
+        everyone = queries.all_competitor_ids(conn, coach_id)
     for uid in everyone:
         telemetry.processed += 1
         try:
             scores = client.get_odl_scores(uid, after_time_unix=start - 1)
         except GamePlatformError as exc:
-            telemetry.errors += 1
-            telemetry.error_samples.append(f"{uid}: {exc.code}")
+            telemetry.error(f"{uid}: {exc.code}")
             continue
         rows = _solve_rows(uid, scores, start - 1, start + 86_400)
         inserted = 0
         if rows and not dry_run:
             with engine.begin() as conn:
-                inserted = gp.insert_solves(conn, rows)
+                inserted = queries.insert_solves(conn, rows)
         telemetry.new_solves += inserted
         telemetry.synced += bool(inserted)
         telemetry.skipped += not inserted
@@ -224,28 +202,24 @@ def backfill_day(
     return telemetry
 
 
-def totals_sweep(
-    engine: sa.Engine, client: GamePlatformClient, *, batch_size: int = 100, dry_run: bool = False
-) -> Telemetry:
-    """Fresh totals for flagged competitors; each flag clears only with its totals, in one transaction."""
-    started, telemetry = time.perf_counter(), Telemetry(flash_sentinel="not run (sweep)")
-    calls_before = client.api_calls
-    with engine.connect() as conn:
-        flagged = gp.flagged_for_totals(conn, batch_size)
-    for uid in flagged:
-        telemetry.processed += 1
-        try:
-            scores = client.get_odl_scores(uid)
-        except GamePlatformError as exc:
-            telemetry.errors += 1
-            telemetry.error_samples.append(f"{uid}: {exc.code}")
-            continue
-        if not dry_run:
-            with engine.begin() as conn:
-                gp.store_totals(
-                    conn, uid, scores.total_challenges_solved, scores.total_points, scores.monthly_ctf_challenges
-                )
-        telemetry.synced += 1
-    telemetry.api_calls = client.api_calls - calls_before
-    telemetry.duration_ms = (time.perf_counter() - started) * 1000
-    return telemetry
+def sync_day(
+    engine: sa.Engine,
+    client: GamePlatformClient,
+    day: datetime,
+    *,
+    run_id: str | None = None,
+    coach_id: str | None = None,
+    batch_size: int = 100,
+    dry_run: bool = False,
+) -> tuple[str, Telemetry]:
+    """One `challenge_solves` partition: today (or later) syncs incrementally, an earlier day is a
+    backfill, which never moves the incremental cursors. The pass is recorded in `sync_runs`."""
+    started = datetime.now(UTC)
+    if day.date() >= started.date():
+        job = "game_platform_sync"
+        telemetry = incremental_sync(engine, client, batch_size=batch_size, coach_id=coach_id, dry_run=dry_run)
+    else:
+        job = "game_platform_backfill"
+        telemetry = backfill_day(engine, client, day, coach_id=coach_id, dry_run=dry_run)
+    record_run(engine, job, run_id, started, telemetry, dry_run)
+    return job, telemetry

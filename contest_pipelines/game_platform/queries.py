@@ -1,4 +1,4 @@
-"""Queries of the game-platform integration: due competitors, solves, cursors, totals, telemetry."""
+"""Queries of the game-platform integration: due competitors, solves, cursors, Flash CTF events, totals."""
 
 from datetime import datetime
 
@@ -10,7 +10,6 @@ from contest_pipelines.db.tables import (
     flash_ctf_events,
     player_totals,
     players,
-    sync_runs,
     sync_state,
 )
 
@@ -112,29 +111,4 @@ def store_totals(conn: sa.Connection, syned_user_id: str, completed: int, score:
     )
     conn.execute(
         sync_state.update().where(sync_state.c.syned_user_id == syned_user_id).values(needs_totals_refresh=False)
-    )
-
-
-def record_run(
-    conn: sa.Connection, job: str, run_id: str | None, started_at: datetime, telemetry: dict, dry_run: bool
-) -> None:
-    conn.execute(
-        sync_runs.insert().values(
-            job=job,
-            dagster_run_id=run_id,
-            started_at=started_at,
-            finished_at=sa.func.now(),
-            dry_run=dry_run,
-            processed=telemetry.get("processed", 0),
-            with_new_data=telemetry.get("synced", 0),
-            skipped=telemetry.get("skipped", 0),
-            api_calls=telemetry.get("api_calls", 0),
-            errors=telemetry.get("errors", 0),
-            duration_ms=telemetry.get("duration_ms"),
-            batch={
-                k: v
-                for k, v in telemetry.items()
-                if k not in ("processed", "synced", "skipped", "api_calls", "errors", "duration_ms")
-            },
-        )
     )

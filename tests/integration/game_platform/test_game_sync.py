@@ -8,7 +8,8 @@ import sqlalchemy as sa
 
 from contest_pipelines.clients.game_platform import GamePlatformClient
 from contest_pipelines.db.tables import challenge_solves, flash_ctf_events, player_totals, sync_state
-from contest_pipelines.game_sync import backfill_day, incremental_sync, totals_sweep
+from contest_pipelines.game_platform.solves_sync import backfill_day, incremental_sync
+from contest_pipelines.game_platform.totals_sweep import totals_sweep
 from tests.factories import load
 
 NOW = datetime.now(UTC).replace(microsecond=0)

@@ -7,13 +7,8 @@ import sqlalchemy as sa
 
 from contest_pipelines.clients.game_platform import GamePlatformClient
 from contest_pipelines.db.tables import onboarding_requests, players, teams
-from contest_pipelines.game_roster import (
-    delete_team_locally,
-    onboard,
-    pending_roster_changes,
-    request_onboarding,
-    sync_roster,
-)
+from contest_pipelines.game_platform.onboarding import onboard, request_onboarding
+from contest_pipelines.game_platform.roster import delete_team_locally, pending_roster_changes, sync_roster
 from tests.factories import load
 
 

@@ -6,11 +6,12 @@ from datetime import UTC, datetime, timedelta
 import dagster as dg
 import sqlalchemy as sa
 
-from contest_pipelines.assets.game_platform import challenge_solves, player_totals
+from contest_pipelines.assets.challenge_solves import challenge_solves
+from contest_pipelines.assets.player_totals import player_totals
 from contest_pipelines.db.tables import challenge_solves as solves_table
 from contest_pipelines.db.tables import sync_runs
-from contest_pipelines.game_roster import request_onboarding
-from contest_pipelines.jobs.game_platform_ops import cleanup_job
+from contest_pipelines.game_platform.onboarding import request_onboarding
+from contest_pipelines.jobs.cleanup_job import cleanup_job
 from contest_pipelines.resources import GamePlatformResource, PostgresResource, RedisResource
 from contest_pipelines.schedules.game_platform_sync_schedule import game_platform_sync_schedule
 from contest_pipelines.sensors.onboarding_request_sensor import onboarding_request_sensor

@@ -1,0 +1,1 @@
+"""Housekeeping across capabilities: retention of finished requests, run telemetry and event streams."""
