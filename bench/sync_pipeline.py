@@ -169,8 +169,8 @@ class Bench:
         os.environ.update(DAGSTER_HOME=env["DAGSTER_HOME"], DAGSTER_POSTGRES_URL=env["DAGSTER_POSTGRES_URL"])
         port = free_port()
         self.api = f"http://127.0.0.1:{port}"
-        api = start_process([sys.executable, "-m", "uvicorn", "contest_pipelines.api.main:app", "--port", str(port),
-                             "--no-access-log"], env, self.tmp / "api.log")  # fmt: skip
+        api = start_process([sys.executable, "-m", "uvicorn", "contest_pipelines.api.main:create_app", "--factory",
+                             "--port", str(port), "--no-access-log"], env, self.tmp / "api.log")  # fmt: skip
         self.stack.callback(stop_process, api)
         self.daemon_log = self.tmp / "daemon.log"
         daemon = start_process([str(Path(sys.executable).parent / "dagster-daemon"), "run", "-w", "workspace.yaml"],

@@ -73,7 +73,9 @@ def api(host: str = "127.0.0.1", port: int = 8000, workers: int = 1) -> None:
     """Serve the players' HTTP API (one process per worker; state lives in PostgreSQL and Redis)."""
     import uvicorn
 
-    uvicorn.run("contest_pipelines.api.main:app", host=host, port=port, workers=workers, log_level="info")
+    uvicorn.run(
+        "contest_pipelines.api.main:create_app", factory=True, host=host, port=port, workers=workers, log_level="info"
+    )
 
 
 @app.command("replay-dead")
@@ -128,10 +130,14 @@ def settle(room_id: str) -> None:
 def onboard(user_id: str, coach: Annotated[str | None, typer.Option(help="the coach asking")] = None) -> None:
     """Ask for USER_ID to be added to the game platform (onboarding_job processes it within seconds)."""
     from contest_pipelines.db.engine import get_engine
-    from contest_pipelines.game_platform.onboarding import request_onboarding
+    from contest_pipelines.game_platform.onboarding import UnknownPlayer, request_onboarding
 
-    with get_engine(_database_url()).begin() as conn:
-        request_id = request_onboarding(conn, user_id, coach)
+    try:
+        with get_engine(_database_url()).begin() as conn:
+            request_id = request_onboarding(conn, user_id, coach)
+    except UnknownPlayer as exc:
+        typer.echo(f"not requested: {exc}", err=True)
+        raise typer.Exit(2) from exc
     typer.echo(json.dumps({"onboardingRequest": request_id, "userId": user_id}))
 
 
@@ -149,7 +155,18 @@ def dev(
     upgrade(env["DATABASE_URL"])
     processes = [
         _spawn([sys.executable, "-m", "dagster", "dev", "-w", "workspace.yaml", "-p", str(dagster_port)], env),
-        _spawn([sys.executable, "-m", "uvicorn", "contest_pipelines.api.main:app", "--port", str(api_port)], env),
+        _spawn(
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "contest_pipelines.api.main:create_app",
+                "--factory",
+                "--port",
+                str(api_port),
+            ],
+            env,
+        ),
     ]
     typer.echo(f"Dagster UI http://127.0.0.1:{dagster_port}  API http://127.0.0.1:{api_port}  (Ctrl-C stops all)")
     # A flag, not KeyboardInterrupt: the signal must not land as an exception in the middle of _stop.

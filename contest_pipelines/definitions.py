@@ -33,8 +33,17 @@ from contest_pipelines.sensors.sync_run_failure_sensor import sync_run_failure_s
 from contest_pipelines.settings import Settings
 
 
+def _deployed(settings: Settings, field: str) -> str | dg.EnvVar:
+    """An endpoint or secret that differs by deployment: read at run time through `dg.EnvVar` (the UI
+    shows the variable's name, never its value) when it is configured, else its default ("" = unset)."""
+    if field in settings.model_fields_set:
+        return dg.EnvVar(field.upper())
+    default = getattr(settings, field)
+    return "" if default is None else str(default)
+
+
 def build_resources(settings: Settings) -> dict:
-    """Connection strings are read at run time through EnvVar (hidden in the UI); tunables at load time."""
+    """Connection strings, endpoints and secrets are read at run time (EnvVar, hidden in the UI); tunables at load."""
     return {
         "sync_queue": SyncQueueResource(
             database_url=dg.EnvVar("DATABASE_URL"),
@@ -46,14 +55,14 @@ def build_resources(settings: Settings) -> dict:
         ),
         "postgres": PostgresResource(database_url=dg.EnvVar("DATABASE_URL")),
         "redis": RedisResource(redis_url=dg.EnvVar("REDIS_URL")),
-        "match_provider": MatchProviderResource(base_url=settings.match_provider_url or ""),
+        "match_provider": MatchProviderResource(base_url=_deployed(settings, "match_provider_url")),
         # Unconfigured (no URL or token): its schedules and sensors skip and say why.
         "game_platform": GamePlatformResource(
-            base_url=settings.game_platform_api_url or "",
-            token=dg.EnvVar("GAME_PLATFORM_API_TOKEN") if settings.game_platform_api_token else "",
+            base_url=_deployed(settings, "game_platform_api_url"),
+            token=_deployed(settings, "game_platform_api_token"),
         ),
         "codeforces": CodeforcesResource(
-            base_url=settings.codeforces_api_url,
+            base_url=_deployed(settings, "codeforces_api_url"),
             redis_url=dg.EnvVar("REDIS_URL"),
             min_interval_seconds=settings.codeforces_min_interval_seconds,
             circuit_seconds=settings.codeforces_circuit_seconds,

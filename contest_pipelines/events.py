@@ -47,7 +47,8 @@ def detected_payload(
     cf_timestamp: int,
     points_awarded: int | None = None,
 ) -> dict[str, Any]:
-    """The internal `sync.detected` record; `pointsAwarded` stays null until scoring fills it."""
+    """The internal `sync.detected` record; `pointsAwarded` is the problem's points in the room, set when
+    the detection is credited (the same value as the `detections` row)."""
     return {
         "roomId": room_id,
         "userId": user_id,

@@ -1,4 +1,8 @@
-"""Builds the FastAPI app: routers, and errors shaped as `{"error", "detail"}`."""
+"""Builds the FastAPI app: routers, and errors shaped as `{"error", "detail"}`.
+
+Importing this module builds nothing: servers call the factory (`uvicorn --factory
+contest_pipelines.api.main:create_app`), tests call `create_app()` with their own settings.
+"""
 
 import logging
 
@@ -7,6 +11,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from contest_pipelines.api import board_cache
 from contest_pipelines.api.routes import admin, events, health, scoreboards, sync
 from contest_pipelines.clients import quiet_http_logs
 from contest_pipelines.player_sync.queue import RejectReason, SyncRequestRejected
@@ -35,8 +40,8 @@ def create_app() -> FastAPI:
     app = FastAPI(title="contest_pipelines API", version="0.1.0")
     for module in (sync, events, scoreboards, health, admin):
         app.include_router(module.router)
-    app.state.board_pages = scoreboards.page_renderer(get_settings())
-    app.state.board_cache_control = scoreboards.cache_control(get_settings())
+    app.state.board_pages = board_cache.page_renderer(get_settings())
+    app.state.board_cache_control = board_cache.cache_control(get_settings())
 
     @app.exception_handler(SyncRequestRejected)
     async def _rejected(_: Request, exc: SyncRequestRejected) -> JSONResponse:
@@ -57,6 +62,3 @@ def create_app() -> FastAPI:
         return JSONResponse({"error": "invalid_request", "detail": problems}, status_code=422)
 
     return app
-
-
-app = create_app()

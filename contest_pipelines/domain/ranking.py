@@ -15,7 +15,6 @@ from datetime import UTC, datetime
 from typing import Literal
 
 RankMode = Literal["ordinal", "competition", "dense"]
-RANK_MODES: tuple[RankMode, ...] = ("ordinal", "competition", "dense")
 
 EPOCH = datetime(2020, 1, 1, tzinfo=UTC)
 TIME_SLOTS = 2**31
@@ -39,10 +38,6 @@ class RankedRow:
 
 
 EPOCH_SECONDS = int(EPOCH.timestamp())
-
-
-def time_slot(last_scored_at: datetime | None) -> int:
-    return slot_of_seconds(None if last_scored_at is None else math.floor(last_scored_at.timestamp()))
 
 
 def slot_of_seconds(seconds: int | None) -> int:

@@ -17,7 +17,14 @@ class OnboardingResult:
     reason: str | None = None
 
 
+class UnknownPlayer(Exception):
+    """Onboarding was asked for a user id the database does not know."""
+
+
 def request_onboarding(conn: sa.Connection, user_id: str, coach_id: str | None) -> int:
+    """Record a coach's request; onboarding_job processes it. Raises UnknownPlayer for an unknown user."""
+    if conn.execute(sa.select(players.c.user_id).where(players.c.user_id == user_id)).first() is None:
+        raise UnknownPlayer(f"no player {user_id!r}")
     return conn.execute(
         onboarding_requests.insert().values(user_id=user_id, coach_id=coach_id).returning(onboarding_requests.c.id)
     ).scalar_one()

@@ -1,4 +1,4 @@
-"""Redis resource: event streams, sync-state hashes and (later) scoreboard projections."""
+"""Redis resource: event streams, sync-state hashes, board projections and the cleanup's stream trims."""
 
 import dagster as dg
 import redis

@@ -156,3 +156,18 @@ def test_concurrent_misses_of_one_page_render_it_once(client, monkeypatch):
     responses = asyncio.run(burst())
     assert {r.status_code for r in responses} == {200} and len({r.content for r in responses}) == 1
     assert reads == [("league", "l1")]
+
+
+def test_board_routes_take_their_engine_and_redis_through_dependencies(client):
+    """`app.dependency_overrides` reaches the page renderer: a Redis that cannot answer sends the page to PostgreSQL."""
+    import redis
+
+    from contest_pipelines.api.deps import redis_client
+
+    app = client.app
+    app.dependency_overrides[redis_client] = lambda: redis.Redis(port=1, socket_connect_timeout=0.2)
+    try:
+        body = TestClient(app).get("/api/scoreboards/tournament/t1").json()
+    finally:
+        app.dependency_overrides.clear()
+    assert body["source"] == "postgres" and [r["userId"] for r in body["rows"]] == ["ann", "dan", "bob", "cat"]

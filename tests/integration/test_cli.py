@@ -122,3 +122,5 @@ def test_onboard_command_records_a_request(env, db):
         assert conn.execute(
             sa.select(onboarding_requests.c.user_id, onboarding_requests.c.coach_id, onboarding_requests.c.status)
         ).one() == ("ann", "c9", "pending")
+    unknown = runner.invoke(app, ["onboard", "ghost"])
+    assert unknown.exit_code == 2 and "no player 'ghost'" in unknown.output

@@ -39,3 +39,29 @@ def test_definitions_load_and_name_every_definition(env):
     assert set(defs().resources) == {"sync_queue", "postgres", "redis", "match_provider", "game_platform", "codeforces"}
     assert sync_request_sensor.default_status == dg.DefaultSensorStatus.RUNNING
     assert sync_request_sensor.minimum_interval_seconds == 2
+
+
+def test_endpoints_and_secrets_are_read_at_run_time(env, monkeypatch):
+    from contest_pipelines.definitions import build_resources
+    from contest_pipelines.settings import Settings
+
+    monkeypatch.setenv("MATCH_PROVIDER_URL", "http://provider.test")
+    monkeypatch.setenv("GAME_PLATFORM_API_URL", "http://platform.test")
+    monkeypatch.setenv("GAME_PLATFORM_API_TOKEN", "s3cret-token")
+    resources = build_resources(Settings())
+    monkeypatch.setenv("MATCH_PROVIDER_URL", "http://moved.test")  # after load, before the run
+    with dg.build_resources({k: resources[k] for k in ("match_provider", "game_platform", "codeforces")}) as built:
+        assert built.match_provider.base_url == "http://moved.test"
+        assert built.game_platform.configured and built.game_platform.token == "s3cret-token"
+        assert built.codeforces.base_url == "https://codeforces.com/api"  # unset: the real API
+
+
+def test_unset_integrations_stay_unconfigured(env, monkeypatch):
+    from contest_pipelines.definitions import build_resources
+    from contest_pipelines.settings import Settings
+
+    for name in ("MATCH_PROVIDER_URL", "GAME_PLATFORM_API_URL", "GAME_PLATFORM_API_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+    resources = build_resources(Settings(_env_file=None))
+    with dg.build_resources({k: resources[k] for k in ("match_provider", "game_platform")}) as built:
+        assert not built.match_provider.configured and not built.game_platform.configured

@@ -5,14 +5,13 @@ import uuid
 from datetime import UTC, datetime
 
 import redis
-import sqlalchemy as sa
 from fastapi import APIRouter, HTTPException, status
 from fastapi.responses import JSONResponse
 
 from contest_pipelines import events
 from contest_pipelines.api.deps import CurrentUser, DbEngine, RedisDep, SettingsDep
 from contest_pipelines.api.schemas import ErrorBody, RateLimited, SyncBody, SyncQueued, SyncStatus
-from contest_pipelines.db.tables import sync_requests
+from contest_pipelines.player_sync import queries
 from contest_pipelines.player_sync import queue as sync_queue
 
 router = APIRouter(prefix="/api/contests", tags=["sync"])
@@ -75,9 +74,8 @@ def request_sync(
 @router.get("/sync/{request_id}", response_model=SyncStatus, responses={404: {"model": ErrorBody}})
 def sync_status(request_id: uuid.UUID, user_id: CurrentUser, engine: DbEngine) -> SyncStatus:
     """The caller's own sync request, as the queue sees it now."""
-    t = sync_requests
     with engine.connect() as conn:
-        row = conn.execute(sa.select(t).where(t.c.id == str(request_id), t.c.user_id == user_id)).one_or_none()
+        row = queries.request_of(conn, str(request_id), user_id)
     if row is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "no such sync request for this user")
     return SyncStatus(
