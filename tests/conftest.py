@@ -19,7 +19,7 @@ from contest_pipelines.db.engine import get_engine
 from contest_pipelines.db.migrate import upgrade
 from contest_pipelines.db.tables import metadata
 from contest_pipelines.embedded import with_path as _with_path
-from contest_pipelines.player_sync import queue as sync_queue
+from contest_pipelines.player_sync import intake
 from contest_pipelines.settings import get_settings
 from tests.fakes.codeforces import FakeCodeforces
 
@@ -124,8 +124,8 @@ def enqueue(db: sa.Engine) -> Callable[..., str]:
 
     def make(user_id: str = "u1", problem_id: str = "1843A", room_id: str = "room-1") -> str:
         with db.begin() as conn:
-            ctx = sync_queue.resolve_context(conn, user_id, room_id, problem_id)
-            request_id, _, _ = sync_queue.enqueue(conn, ctx)
+            ctx = intake.resolve_context(conn, user_id, room_id, problem_id)
+            request_id, _, _ = intake.enqueue(conn, ctx)
         return request_id
 
     return make

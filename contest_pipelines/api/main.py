@@ -14,7 +14,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from contest_pipelines.api import board_cache
 from contest_pipelines.api.routes import admin, events, health, scoreboards, sync
 from contest_pipelines.clients import quiet_http_logs
-from contest_pipelines.player_sync.queue import RejectReason, SyncRequestRejected
+from contest_pipelines.player_sync.intake import RejectReason, SyncRequestRejected
 from contest_pipelines.settings import get_settings
 
 ERROR_CODES = {

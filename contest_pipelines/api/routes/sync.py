@@ -11,8 +11,7 @@ from fastapi.responses import JSONResponse
 from contest_pipelines import events
 from contest_pipelines.api.deps import CurrentUser, DbEngine, RedisDep, SettingsDep
 from contest_pipelines.api.schemas import ErrorBody, RateLimited, SyncBody, SyncQueued, SyncStatus
-from contest_pipelines.player_sync import queries
-from contest_pipelines.player_sync import queue as sync_queue
+from contest_pipelines.player_sync import intake, queries
 
 router = APIRouter(prefix="/api/contests", tags=["sync"])
 log = logging.getLogger(__name__)
@@ -34,7 +33,7 @@ def request_sync(
 ) -> SyncQueued | JSONResponse:
     """Queue a check of the caller's Codeforces submissions for one problem of a room."""
     with engine.connect() as conn:
-        ctx = sync_queue.resolve_context(conn, user_id, body.roomId, body.problemId)
+        ctx = intake.resolve_context(conn, user_id, body.roomId, body.problemId)
 
     # One atomic step decides the cooldown; a request rejected above never reaches it.
     cooldown_key = events.rate_limit_key(user_id)
@@ -45,7 +44,7 @@ def request_sync(
         )
     try:
         with engine.begin() as conn:
-            request_id, created_at, position = sync_queue.enqueue(conn, ctx)
+            request_id, created_at, position = intake.enqueue(conn, ctx)
     except Exception:
         r.delete(cooldown_key)  # nothing was queued, so the cooldown must not be spent
         raise

@@ -11,7 +11,6 @@ from contest_pipelines.assets.player_totals import player_totals
 from contest_pipelines.db.tables import challenge_solves as solves_table
 from contest_pipelines.db.tables import sync_runs
 from contest_pipelines.game_platform.onboarding import request_onboarding
-from contest_pipelines.jobs.cleanup_job import cleanup_job
 from contest_pipelines.resources import GamePlatformResource, PostgresResource, RedisResource
 from contest_pipelines.schedules.game_platform_sync_schedule import game_platform_sync_schedule
 from contest_pipelines.sensors.onboarding_request_sensor import onboarding_request_sensor
@@ -115,24 +114,3 @@ def test_onboarding_sensor_launches_once_per_new_request(db, database_url, platf
     assert len(first.run_requests) == 1
     with dg.build_sensor_context(cursor=first.cursor, resources=res(database_url, platform)) as context:
         assert onboarding_request_sensor(context).skip_message == "no new onboarding request"
-
-
-def test_cleanup_job_deletes_only_expired_rows(db, database_url, redis_url, platform, redis_client):
-    with db.begin() as conn:
-        conn.execute(
-            sync_runs.insert(),
-            [
-                {"job": "old", "started_at": datetime.now(UTC) - timedelta(days=20)},
-                {"job": "new", "started_at": datetime.now(UTC) - timedelta(days=1)},
-            ],
-        )
-    redis_client.xadd("events:user:x", {"type": "t", "data": "{}"}, id=f"{int((time.time() - 20 * 86400) * 1000)}-0")
-    redis_client.xadd("events:user:x", {"type": "t", "data": "{}"})
-    result = cleanup_job.execute_in_process(resources=res(database_url, platform, redis_url))
-    assert result.output_for_node("delete_expired_records") == {
-        "sync_requests_deleted": 0,
-        "sync_runs_deleted": 1,
-        "events_trimmed": 1,
-    }
-    with db.connect() as conn:
-        assert list(conn.execute(sa.select(sync_runs.c.job)).scalars()) == ["new"]

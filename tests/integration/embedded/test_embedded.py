@@ -25,8 +25,9 @@ from contest_pipelines.embedded import (
     ensure_services,
     stop_services,
 )
+from tests.conftest import ROOT
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+REPO_ROOT = ROOT
 
 
 @pytest.fixture
