@@ -4,7 +4,7 @@ import time
 
 import dagster as dg
 
-from contest_pipelines.player_sync.worker import Policy, SyncWorker
+from contest_pipelines.player_sync.worker import SyncWorker
 from contest_pipelines.resources import CodeforcesResource, RedisResource, SyncQueueResource
 
 
@@ -25,15 +25,9 @@ def process_sync_requests(
 ) -> dg.Output[dict]:
     """Claims the batch, calls user.status once per distinct handle, and settles every request."""
     started = time.monotonic()
-    policy = Policy(
-        retry_base_seconds=sync_queue.retry_base_seconds,
-        max_attempts=sync_queue.max_attempts,
-        recheck_seconds=sync_queue.recheck_seconds,
-        deadline_seconds=sync_queue.deadline_seconds,
-    )
     cf = codeforces.client()
     try:
-        worker = SyncWorker(sync_queue.engine(), redis.client(), cf, policy, context.log)
+        worker = SyncWorker(sync_queue.engine(), redis.client(), cf, sync_queue.policy(), context.log)
         report = worker.process(config.request_ids, context.run_id)
     finally:
         cf.close()

@@ -1,5 +1,6 @@
 """Sync-queue resource: the PostgreSQL database plus the retry policy of the durable sync queue."""
 
+from contest_pipelines.player_sync.worker import Policy
 from contest_pipelines.resources.postgres import PostgresResource
 
 
@@ -11,3 +12,12 @@ class SyncQueueResource(PostgresResource):
     recheck_seconds: float = 5.0
     deadline_seconds: float = 900.0
     batch_size: int = 200
+
+    def policy(self) -> Policy:
+        """The worker's retry policy, from this resource's configuration."""
+        return Policy(
+            retry_base_seconds=self.retry_base_seconds,
+            max_attempts=self.max_attempts,
+            recheck_seconds=self.recheck_seconds,
+            deadline_seconds=self.deadline_seconds,
+        )
