@@ -2,6 +2,7 @@
 
 import json
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import redis
@@ -9,8 +10,12 @@ import redis
 SYNC_QUEUED = "sync.queued"
 SYNC_DETECTED = "sync.detected"
 SYNC_FAILED = "sync.failed"
+SYNC_RETRYING = "sync.retrying"
 
 REASON_CF_UNAVAILABLE = "cf_unavailable"
+# Why a queued request waits (the status route's `reason` while it is queued).
+REASON_RATE_LIMITED = "cf_rate_limited"
+REASON_JUDGING = "judging"
 DEFAULT_STREAM_MAXLEN = 1000
 
 
@@ -71,6 +76,20 @@ def failed_payload(
     if detail:
         payload["detail"] = detail
     return payload
+
+
+def retrying_payload(
+    *, attempt: int, max_attempts: int, next_attempt_at: datetime, reason: str, detail: str
+) -> dict[str, Any]:
+    """`sync.retrying`: why the request waits and when it is tried again. `attempt` counts the failed
+    attempts so far (a rate limit uses none)."""
+    return {
+        "reason": reason,
+        "attempt": attempt,
+        "maxAttempts": max_attempts,
+        "nextAttemptAt": next_attempt_at.isoformat(),
+        "detail": detail,
+    }
 
 
 def publish(

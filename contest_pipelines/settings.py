@@ -48,7 +48,8 @@ class Settings(BaseSettings):
     codeforces_timeout_seconds: float = Field(10.0, gt=0)
     sync_retry_base_seconds: float = Field(5.0, ge=0)
     sync_max_attempts: int = Field(4, ge=1)
-    sync_deadline_seconds: float = Field(900.0, gt=0)
+    # No player waits longer than this for an answer (seed 000: 5 minutes), judging and rate limits included.
+    sync_deadline_seconds: float = Field(300.0, gt=0)
     sync_batch_size: int = Field(200, ge=1)
     sync_recheck_seconds: float = Field(5.0, ge=0)
     sync_cooldown_seconds: int = Field(60, ge=1)

@@ -55,7 +55,22 @@ def _page(
             board = scoreboards.read(engine, r, scope, scope_id, limit=limit, offset=offset, around=around)
     except scoreboards.BoardNotFound as exc:
         raise HTTPException(status.HTTP_404_NOT_FOUND, str(exc)) from exc
-    key = "teamId" if by_team else "userId"
+    if by_team:
+        rows = [
+            BoardRow(rank=x.rank, teamId=x.user_id, points=x.points, lastScoredAt=x.last_scored_at) for x in board.rows
+        ]
+    else:
+        teams = scoreboards.room_teams(engine, scope_id, [x.user_id for x in board.rows]) if scope == "room" else {}
+        rows = [
+            BoardRow(
+                rank=x.rank,
+                userId=x.user_id,
+                teamId=teams.get(x.user_id),
+                points=x.points,
+                lastScoredAt=x.last_scored_at,
+            )
+            for x in board.rows
+        ]
     return BoardPage(
         scope=scope,
         scopeId=scope_id,
@@ -63,10 +78,7 @@ def _page(
         total=board.total,
         source=board.source,
         offset=board.offset,
-        rows=[
-            BoardRow(rank=x.rank, points=x.points, lastScoredAt=x.last_scored_at, **{key: x.user_id})
-            for x in board.rows
-        ],
+        rows=rows,
     )
 
 

@@ -5,6 +5,7 @@ contest_pipelines.api.main:create_app`), tests call `create_app()` with their ow
 """
 
 import logging
+from http import HTTPStatus
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -25,6 +26,17 @@ ERROR_CODES = {
     422: "invalid_request",
     503: "unavailable",
 }
+
+
+def error_code(status_code: int) -> str:
+    """The `error` of an error body: ours where we named it, else the status's phrase (405 -> method_not_allowed)."""
+    try:
+        return ERROR_CODES.get(status_code) or HTTPStatus(status_code).phrase.lower().replace(" ", "_").replace(
+            "-", "_"
+        )
+    except ValueError:
+        return "error"
+
 
 # Not a member (or no such room) is a 404; a problem the room lacks or a missing handle is the body's fault.
 REJECTION_STATUS = {RejectReason.NOT_A_MEMBER: 404, RejectReason.UNKNOWN_PROBLEM: 422, RejectReason.NO_HANDLE: 422}
@@ -51,7 +63,7 @@ def create_app() -> FastAPI:
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
         return JSONResponse(
-            {"error": ERROR_CODES.get(exc.status_code, "error"), "detail": exc.detail},
+            {"error": error_code(exc.status_code), "detail": exc.detail},
             status_code=exc.status_code,
             headers=getattr(exc, "headers", None),
         )

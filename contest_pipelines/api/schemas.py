@@ -40,7 +40,7 @@ class SyncStatus(BaseModel):
     roomId: str
     problemId: str
     status: str
-    position: int
+    position: int | None = Field(description="place in the queue while queued or running; null once finished")
     attempts: int
     reason: str | None
     detail: str | None

@@ -3,8 +3,9 @@
 Discipline (REFERENCE.md, seed 000): at most one call per `min_interval` seconds across every process
 (a Redis key set with NX and a PX expiry marks the last call), and a circuit breaker shared through
 Redis (pybreaker's CircuitRedisStorage) that a 429, a 503 or "Call limit exceeded" opens for
-`circuit_seconds`; while it is open no call is made. Retries are not done here: they belong to the
-durable sync queue, which survives restarts and does not hold a run while waiting.
+`circuit_seconds`; while it is open no call is made. The circuit remembers why it opened (a call limit,
+or an outage: 503), because the queue treats the two differently. Retries are not done here: they
+belong to the durable sync queue, which survives restarts and does not hold a run while waiting.
 """
 
 import logging
@@ -22,6 +23,9 @@ log = logging.getLogger(__name__)
 
 PACE_KEY = "cf:pace"
 BREAKER_NAMESPACE = "cf:circuit"
+# Why the circuit last opened: "call_limit" or "outage" (waiting requests use an attempt only for an outage).
+CIRCUIT_REASON_KEY = "cf:circuit:reason"
+CALL_LIMIT, OUTAGE = "call_limit", "outage"
 EXCERPT_CHARS = 200
 # The judge counts arrivals, not our slot times: a little slack keeps jittered arrivals >= the interval.
 PACING_MARGIN_MS = 50
@@ -36,15 +40,25 @@ class CodeforcesUnavailable(CodeforcesError):
 
 
 class CodeforcesRateLimited(CodeforcesUnavailable):
-    """HTTP 429 / 503 or "Call limit exceeded": opens the shared circuit."""
+    """HTTP 503 (the judge overloaded or down): opens the shared circuit, and the request uses an attempt."""
+
+
+class CodeforcesCallLimit(CodeforcesRateLimited):
+    """An explicit rate limit: "Call limit exceeded" (whatever the status) or HTTP 429. Opens the circuit;
+    the request waits for it without using an attempt."""
 
 
 class CodeforcesCircuitOpen(CodeforcesError):
-    """The shared circuit is open; no call was made."""
+    """The shared circuit is open; no call was made. `call_limit` says whether a rate limit opened it
+    (wait without an attempt) or an outage did (the judge is down: the wait uses an attempt)."""
 
-    def __init__(self, until: datetime | None):
-        super().__init__(f"Codeforces circuit open until {until:%H:%M:%S}" if until else "Codeforces circuit open")
+    def __init__(self, until: datetime | None, call_limit: bool = False):
+        why = "call limit" if call_limit else "judge unavailable"
+        super().__init__(
+            f"Codeforces circuit open until {until:%H:%M:%S} ({why})" if until else f"Codeforces circuit open ({why})"
+        )
         self.until = until
+        self.call_limit = call_limit
 
 
 class HandleNotFound(CodeforcesError):
@@ -93,6 +107,11 @@ class _Submission(BaseModel):
 def breaker_storage(client: redis.Redis) -> pybreaker.CircuitRedisStorage:
     """The circuit's state, shared by every process through Redis (a client with decode_responses=False)."""
     return pybreaker.CircuitRedisStorage(pybreaker.STATE_CLOSED, client, namespace=BREAKER_NAMESPACE)
+
+
+def circuit_opened_by_call_limit(client: redis.Redis) -> bool:
+    reason = client.get(CIRCUIT_REASON_KEY)
+    return reason in (CALL_LIMIT, CALL_LIMIT.encode())
 
 
 def circuit_open_until(storage: pybreaker.CircuitRedisStorage, circuit_seconds: int) -> datetime | None:
@@ -153,7 +172,12 @@ class CodeforcesClient:
         try:
             return self._breaker.call(self._paced_get, method, params)
         except pybreaker.CircuitBreakerError as exc:
-            raise CodeforcesCircuitOpen(self.circuit_open_until()) from exc
+            raise CodeforcesCircuitOpen(self.circuit_open_until(), circuit_opened_by_call_limit(self._redis)) from exc
+        except CodeforcesRateLimited as exc:
+            # The breaker opened (or stayed open) on this answer: record why, for the requests that find it open.
+            reason = CALL_LIMIT if isinstance(exc, CodeforcesCallLimit) else OUTAGE
+            self._redis.set(CIRCUIT_REASON_KEY, reason, ex=self.circuit_seconds * 2)
+            raise
 
     def _wait_for_slot(self) -> None:
         """Block until this process owns the next shared call slot."""
@@ -177,6 +201,8 @@ class CodeforcesClient:
 
     def _parse(self, method: str, response: httpx.Response) -> object:
         if response.status_code in (429, 503):
+            if response.status_code == 429 or "call limit exceeded" in response.text[:EXCERPT_CHARS].lower():
+                raise CodeforcesCallLimit(f"{method} answered HTTP {response.status_code}: call limit exceeded")
             raise CodeforcesRateLimited(f"{method} answered HTTP {response.status_code}")
         try:
             body = response.json()
@@ -194,7 +220,7 @@ class CodeforcesClient:
         if status == "OK" and "result" in body:
             return body["result"]
         if "call limit exceeded" in comment.lower():
-            raise CodeforcesRateLimited(f"{method}: {comment}")
+            raise CodeforcesCallLimit(f"{method}: {comment}")
         if response.status_code >= 500:
             raise CodeforcesUnavailable(f"{method} answered HTTP {response.status_code}: {comment}"[:EXCERPT_CHARS])
         # Parameter errors name the field first: "handle: User with handle X not found".

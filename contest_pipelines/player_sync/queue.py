@@ -205,20 +205,28 @@ def requeue(
     attempts: int,
     rechecks: int,
     detail: str,
-) -> bool:
-    """Back to the queue for a later attempt; a new generation gives the sensor a fresh run key."""
-    return _settle(
-        conn,
-        req.id,
-        run_id,
-        status="queued",
-        attempts=attempts,
-        rechecks=rechecks,
-        detail=detail,
-        generation=r.c.generation + 1,
-        dagster_run_id=None,
-        next_attempt_at=sa.func.now() + sa.func.make_interval(0, 0, 0, 0, 0, 0, delay_seconds),
-    )
+    reason: str,
+) -> datetime | None:
+    """Back to the queue for a later attempt; a new generation gives the sensor a fresh run key.
+    `reason` says why it waits (the status route shows it). Returns the next attempt's time, or None
+    when the request was no longer this run's."""
+    row = conn.execute(
+        r.update()
+        .where(r.c.id == req.id, r.c.status == "running", r.c.dagster_run_id == run_id)
+        .values(
+            updated_at=sa.func.now(),
+            status="queued",
+            attempts=attempts,
+            rechecks=rechecks,
+            detail=detail,
+            reason=reason,
+            generation=r.c.generation + 1,
+            dagster_run_id=None,
+            next_attempt_at=sa.func.now() + sa.func.make_interval(0, 0, 0, 0, 0, 0, delay_seconds),
+        )
+        .returning(r.c.next_attempt_at)
+    ).one_or_none()
+    return None if row is None else row.next_attempt_at
 
 
 def release_run(conn: sa.Connection, run_id: str) -> int:

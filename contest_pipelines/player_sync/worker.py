@@ -11,10 +11,10 @@ import sqlalchemy as sa
 
 from contest_pipelines import events, scoreboards
 from contest_pipelines.clients.codeforces import (
+    CodeforcesCallLimit,
     CodeforcesCircuitOpen,
     CodeforcesClient,
     CodeforcesError,
-    CodeforcesRateLimited,
     CodeforcesRequestError,
     CodeforcesUnavailable,
     HandleNotFound,
@@ -35,12 +35,20 @@ return 0
 """
 
 
+# The outcome a requeue counts as in a run's metadata, by why the request waits.
+OUTCOMES = {
+    events.REASON_JUDGING: "pending",
+    events.REASON_CF_UNAVAILABLE: "retry",
+    events.REASON_RATE_LIMITED: "rate_limited",
+}
+
+
 @dataclass(frozen=True)
 class Policy:
     retry_base_seconds: float = 5.0
     max_attempts: int = 4
     recheck_seconds: float = 5.0
-    deadline_seconds: float = 900.0
+    deadline_seconds: float = 300.0
     stream_maxlen: int = events.DEFAULT_STREAM_MAXLEN
 
 
@@ -94,12 +102,16 @@ class SyncWorker:
             submissions = self.cf.user_status(handle, count=20)
         except (HandleNotFound, CodeforcesRequestError) as exc:
             return [(req, self._fail(req, run_id, verdict="invalid", detail=str(exc))) for req in requests]
-        except (CodeforcesCircuitOpen, CodeforcesRateLimited) as exc:
-            # Rate limiting is not the request's fault: it waits for the circuit without using an attempt.
-            until = getattr(exc, "until", None)
-            delay = (until - datetime.now(UTC)).total_seconds() if until else self.cf.circuit_seconds
-            return [(req, self._retry(req, run_id, delay, req.attempts, str(exc))) for req in requests]
-        except CodeforcesUnavailable as exc:
+        except (CodeforcesCallLimit, CodeforcesCircuitOpen) as exc:
+            if isinstance(exc, CodeforcesCallLimit) or exc.call_limit:
+                # A rate limit is not the request's fault: it waits for the circuit without using an attempt.
+                until = self.cf.circuit_open_until() if isinstance(exc, CodeforcesCallLimit) else exc.until
+                delay = (until - datetime.now(UTC)).total_seconds() if until else self.cf.circuit_seconds
+                return [(req, self._wait_for_limit(req, run_id, delay, str(exc))) for req in requests]
+            # Open because the judge is down: waiting for it is a failed attempt, so the player hears
+            # cf_unavailable after the three retries instead of waiting out every circuit.
+            return [(req, self._retry_after_error(req, run_id, str(exc))) for req in requests]
+        except CodeforcesUnavailable as exc:  # 503 (which also opens the circuit), other 5xx, timeouts, garbage
             return [(req, self._retry_after_error(req, run_id, str(exc))) for req in requests]
         except CodeforcesError as exc:  # a new kind of client error: fail loudly but keep the request
             self.log.error("unexpected Codeforces error for %s: %s", handle, exc)
@@ -116,7 +128,7 @@ class SyncWorker:
             if self._past_deadline(req):
                 return self._dead(req, run_id, req.attempts, f"{detail} after {self.policy.deadline_seconds:.0f} s")
             return self._requeue(
-                req, run_id, self.policy.recheck_seconds, req.attempts, req.rechecks + 1, detail, "pending"
+                req, run_id, self.policy.recheck_seconds, req.attempts, req.rechecks + 1, detail, events.REASON_JUDGING
             )
         assert isinstance(outcome, Rejected)
         return self._fail(req, run_id, verdict=outcome.verdict, detail=outcome.detail)
@@ -192,20 +204,46 @@ class SyncWorker:
         if backoff.exhausted(attempts, self.policy.max_attempts) or self._past_deadline(req):
             return self._dead(req, run_id, attempts, f"{detail} (attempt {attempts} of {self.policy.max_attempts})")
         delay = backoff.retry_delay(attempts, self.policy.retry_base_seconds)
-        return self._requeue(req, run_id, delay, attempts, req.rechecks, detail, "retry")
+        return self._requeue(req, run_id, delay, attempts, req.rechecks, detail, events.REASON_CF_UNAVAILABLE)
 
-    def _retry(self, req: ClaimedRequest, run_id: str, delay: float, attempts: int, detail: str) -> str:
+    def _wait_for_limit(self, req: ClaimedRequest, run_id: str, delay: float, detail: str) -> str:
         if self._past_deadline(req):
-            return self._dead(req, run_id, attempts, f"{detail}; gave up after {self.policy.deadline_seconds:.0f} s")
-        return self._requeue(req, run_id, max(delay, 0.0), attempts, req.rechecks, detail, "rate_limited")
+            return self._dead(
+                req, run_id, req.attempts, f"{detail}; gave up after {self.policy.deadline_seconds:.0f} s"
+            )
+        return self._requeue(
+            req, run_id, max(delay, 0.0), req.attempts, req.rechecks, detail, events.REASON_RATE_LIMITED
+        )
 
     def _requeue(
-        self, req: ClaimedRequest, run_id: str, delay: float, attempts: int, rechecks: int, detail: str, outcome: str
+        self, req: ClaimedRequest, run_id: str, delay: float, attempts: int, rechecks: int, detail: str, reason: str
     ) -> str:
+        """Back to the queue; the player learns why from the status route and, for a retry, a `sync.retrying` event."""
         with self.engine.begin() as conn:
-            queue.requeue(conn, req, run_id, delay_seconds=delay, attempts=attempts, rechecks=rechecks, detail=detail)
-        self._publish_state(req, "queued")
-        return outcome
+            next_at = queue.requeue(
+                conn,
+                req,
+                run_id,
+                delay_seconds=delay,
+                attempts=attempts,
+                rechecks=rechecks,
+                detail=detail,
+                reason=reason,
+            )
+        if next_at is None:
+            return "stale"
+        if reason == events.REASON_JUDGING:
+            self._publish_state(req, "queued")
+        else:
+            payload = events.retrying_payload(
+                attempt=attempts,
+                max_attempts=self.policy.max_attempts,
+                next_attempt_at=next_at,
+                reason=reason,
+                detail=detail,
+            )
+            self._emit(req, "queued", events.SYNC_RETRYING, payload)
+        return OUTCOMES[reason]
 
     def _past_deadline(self, req: ClaimedRequest) -> bool:
         return (datetime.now(UTC) - req.created_at).total_seconds() >= self.policy.deadline_seconds

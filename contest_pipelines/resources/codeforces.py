@@ -5,7 +5,12 @@ from datetime import datetime
 import dagster as dg
 import redis
 
-from contest_pipelines.clients.codeforces import CodeforcesClient, breaker_storage, circuit_open_until
+from contest_pipelines.clients.codeforces import (
+    CodeforcesClient,
+    breaker_storage,
+    circuit_open_until,
+    circuit_opened_by_call_limit,
+)
 from contest_pipelines.settings import REAL_CODEFORCES_API_URL
 
 
@@ -29,8 +34,13 @@ class CodeforcesResource(dg.ConfigurableResource):
 
     def circuit_open_until(self) -> datetime | None:
         """Reads only the circuit's Redis state: a sensor tick asks this every 2 s and needs no HTTP client."""
+        return self.circuit_state()[0]
+
+    def circuit_state(self) -> tuple[datetime | None, bool]:
+        """(when the circuit closes or None, whether a call limit opened it), from Redis alone."""
         client = redis.Redis.from_url(self.redis_url, decode_responses=False)
         try:
-            return circuit_open_until(breaker_storage(client), self.circuit_seconds)
+            until = circuit_open_until(breaker_storage(client), self.circuit_seconds)
+            return until, until is not None and circuit_opened_by_call_limit(client)
         finally:
             client.close()

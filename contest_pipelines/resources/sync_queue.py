@@ -10,7 +10,7 @@ class SyncQueueResource(PostgresResource):
     retry_base_seconds: float = 5.0
     max_attempts: int = 4
     recheck_seconds: float = 5.0
-    deadline_seconds: float = 900.0
+    deadline_seconds: float = 300.0
     batch_size: int = 200
 
     def policy(self) -> Policy:

@@ -6,7 +6,7 @@
 
 from contest_pipelines.scoreboards.board import BOARD_RANKING, Board, BoardNotFound, board_key
 from contest_pipelines.scoreboards.queries import all_rows
-from contest_pipelines.scoreboards.read import read, read_teams
+from contest_pipelines.scoreboards.read import read, read_teams, room_teams
 from contest_pipelines.scoreboards.store import project, rebuild
 
 __all__ = [
@@ -18,5 +18,6 @@ __all__ = [
     "project",
     "read",
     "read_teams",
+    "room_teams",
     "rebuild",
 ]

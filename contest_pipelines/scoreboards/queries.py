@@ -118,10 +118,9 @@ def read_page(
     return Board(scope, scope_id, ranking, total, rows, "postgres", offset)
 
 
-def team_of(conn: sa.Connection, room_id: str) -> dict[str, str | None]:
-    """Each member of the room and the team they play for in it (None: no team)."""
-    return dict(
-        conn.execute(
-            sa.select(room_members.c.user_id, room_members.c.team_id).where(room_members.c.room_id == room_id)
-        ).all()
-    )
+def team_of(conn: sa.Connection, room_id: str, user_ids: list[str] | None = None) -> dict[str, str | None]:
+    """The team each member plays for in the room (None: no team); only `user_ids` when given (a page)."""
+    query = sa.select(room_members.c.user_id, room_members.c.team_id).where(room_members.c.room_id == room_id)
+    if user_ids is not None:
+        query = query.where(room_members.c.user_id.in_(user_ids))
+    return dict(conn.execute(query).all())

@@ -43,6 +43,14 @@ def read(
         return queries.read_page(conn, members, scope, scope_id, ranking, limit, offset, around)
 
 
+def room_teams(engine: sa.Engine, room_id: str, user_ids: list[str]) -> dict[str, str | None]:
+    """The team of each listed member of a room (a board page's players)."""
+    if not user_ids:
+        return {}
+    with engine.connect() as conn:
+        return queries.team_of(conn, room_id, user_ids)
+
+
 def read_teams(engine: sa.Engine, room_id: str, *, limit: int = 100, offset: int = 0) -> Board:
     """A room's team board, computed from PostgreSQL: a team scores the sum of its members' results."""
     with engine.connect() as conn:

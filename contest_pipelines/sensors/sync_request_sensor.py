@@ -33,9 +33,13 @@ def _load_cursor(raw: str | None) -> dict[str, float]:
 def sync_request_sensor(
     context: dg.SensorEvaluationContext, sync_queue: SyncQueueResource, codeforces: CodeforcesResource
 ) -> dg.SensorResult | dg.SkipReason:
-    until = codeforces.circuit_open_until()
-    if until is not None:
-        return dg.SkipReason(f"Codeforces circuit open until {until:%Y-%m-%d %H:%M:%S} UTC; queued requests wait")
+    until, call_limit = codeforces.circuit_state()
+    if call_limit:
+        # A rate limit: waiting costs the requests nothing, and a run now could not call anyway.
+        return dg.SkipReason(
+            f"Codeforces circuit open until {until:%Y-%m-%d %H:%M:%S} UTC (call limit); queued requests wait"
+        )
+    # An outage (503) still dispatches: each due retry uses an attempt, so players hear cf_unavailable in time.
 
     now = time.time()
     dispatched = {k: t for k, t in _load_cursor(context.cursor).items() if now - t < REDISPATCH_SECONDS}

@@ -82,7 +82,7 @@ def sync_status(request_id: uuid.UUID, user_id: CurrentUser, engine: DbEngine) -
         roomId=row.room_id,
         problemId=row.problem_id,
         status=row.status,
-        position=row.position,
+        position=row.position if row.status in ("queued", "running") else None,
         attempts=row.attempts,
         reason=row.reason,
         detail=row.detail,

@@ -103,6 +103,8 @@ def test_room_team_board_sums_members(env, db, redis_client):
     body = TestClient(create_app()).get("/api/rooms/c1/scoreboard", params={"by": "team"}).json()
     # Equal points: blue scored its last point earlier.
     assert [(r["rank"], r["teamId"], r["points"]) for r in body["rows"]] == [(1, "blue", 200), (2, "red", 200)]
+    players = TestClient(create_app()).get("/api/rooms/c1/scoreboard").json()["rows"]
+    assert {r["userId"]: r["teamId"] for r in players} == {"a": "red", "b": "red", "c": "blue"}
 
 
 def app_with_cache(monkeypatch, seconds: str):

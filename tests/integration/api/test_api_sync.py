@@ -125,7 +125,7 @@ def test_missing_or_bad_token_is_401(client, redis_client, headers):
     assert redis_client.keys("ratelimit:*") == []
 
 
-def test_status_is_visible_to_its_owner_only(client):
+def test_status_is_visible_to_its_owner_only(client, db):
     request_id = client.post(
         "/api/contests/sync", json={"roomId": "room-1", "problemId": "1843A"}, headers=auth()
     ).json()["requestId"]
@@ -136,6 +136,19 @@ def test_status_is_visible_to_its_owner_only(client):
     assert client.get(f"/api/contests/sync/{request_id}", headers=auth("u3")).status_code == 404
     assert client.get(f"/api/contests/sync/{uuid.uuid4()}", headers=auth("u1")).status_code == 404
     assert client.get("/api/contests/sync/not-a-uuid", headers=auth("u1")).status_code == 422
+    assert mine.json()["position"] == 1 and mine.json()["reason"] is None
+
+    with db.begin() as conn:  # the worker settles it
+        conn.execute(sync_requests.update().values(status="failed", reason="WA", finished_at=sa.func.now()))
+    finished = client.get(f"/api/contests/sync/{request_id}", headers=auth("u1")).json()
+    assert (finished["status"], finished["position"], finished["reason"]) == ("failed", None, "WA")
+
+
+def test_framework_errors_name_themselves(client):
+    wrong_method = client.put("/api/contests/sync", json={}, headers=auth())
+    assert wrong_method.status_code == 405
+    assert wrong_method.json() == {"error": "method_not_allowed", "detail": "Method Not Allowed"}
+    assert client.get("/api/nowhere").json()["error"] == "not_found"
 
 
 def test_a_failed_insert_releases_the_cooldown(client, db, redis_client):

@@ -8,7 +8,7 @@ import pytest
 import sqlalchemy as sa
 
 from contest_pipelines import events
-from contest_pipelines.clients.codeforces import CodeforcesRateLimited
+from contest_pipelines.clients.codeforces import CodeforcesCallLimit, CodeforcesRateLimited
 from contest_pipelines.db.tables import sync_requests
 from contest_pipelines.jobs.cf_sync_job import cf_sync_job
 from contest_pipelines.resources import CodeforcesResource, RedisResource, SyncQueueResource
@@ -56,17 +56,33 @@ def test_sensor_batches_every_due_request_into_one_run_with_a_stable_key(db, dat
         assert sync_request_sensor(context).run_requests[0].run_key == run.run_key
 
 
-def test_sensor_pauses_while_the_circuit_is_open(db, database_url, redis_url, fake_cf, enqueue, make_client):
+def test_sensor_pauses_while_a_call_limit_holds_the_circuit(db, database_url, redis_url, fake_cf, enqueue, make_client):
     load(db, room_fixture())
     enqueue()
     fake_cf.inject("http429")
     client = make_client(circuit_seconds=30)
-    with pytest.raises(CodeforcesRateLimited):
+    with pytest.raises(CodeforcesCallLimit):
         client.user_status("tourist")
 
     with dg.build_sensor_context(resources=resources(database_url, redis_url, fake_cf, circuit_seconds=30)) as context:
         result = sync_request_sensor(context)
     assert isinstance(result, dg.SkipReason) and "circuit open until" in result.skip_message
+    assert "call limit" in result.skip_message
+
+
+def test_sensor_keeps_dispatching_during_an_outage(db, database_url, redis_url, fake_cf, enqueue, make_client):
+    """A 503 opens the circuit too, but the due retries still run: each uses an attempt without calling."""
+    load(db, room_fixture())
+    enqueue()
+    fake_cf.inject("http503")
+    client = make_client(circuit_seconds=30)
+    with pytest.raises(CodeforcesRateLimited):
+        client.user_status("tourist")
+    assert client.circuit_open_until() is not None
+
+    with dg.build_sensor_context(resources=resources(database_url, redis_url, fake_cf, circuit_seconds=30)) as context:
+        result = sync_request_sensor(context)
+    assert len(result.run_requests) == 1
 
 
 def test_job_settles_its_batch_and_reports_metadata(db, database_url, redis_url, redis_client, fake_cf, enqueue):

@@ -125,18 +125,18 @@ def test_submission_still_testing_is_rechecked_then_detected(db, redis_client, f
     assert [e.type for e in stream(redis_client)] == ["sync.detected"]
 
 
-def test_rate_limit_storm_opens_the_circuit_and_loses_nothing(db, redis_client, fake_cf, make_worker, enqueue):
+def test_call_limit_storm_opens_the_circuit_and_loses_nothing(db, redis_client, fake_cf, make_worker, enqueue):
     load(db, room_fixture())
     fake_cf.add_submission("tourist", "1843A", "OK", created=int(time.time()) - 600)
     request_id = enqueue()
     # pybreaker stores the opening time in whole seconds: 3 s leaves >= 2 s in which the circuit is surely open.
     worker = make_worker(circuit_seconds=3)
-    fake_cf.inject("http503", times=2)
+    fake_cf.inject("call_limit", times=2)  # HTTP 503 carrying {"status": "FAILED", "comment": "Call limit exceeded"}
 
     assert worker.process([request_id], new_run_id()).outcomes == {"rate_limited": 1}
     assert worker.cf.circuit_open_until() is not None
     row = request_row(db, request_id)
-    assert (row.status, row.attempts) == ("queued", 0)  # being rate limited uses no attempt
+    assert (row.status, row.attempts, row.reason) == ("queued", 0, "cf_rate_limited")  # a call limit uses no attempt
 
     # While the circuit is open no call is made, and the request is not even claimable until it closes.
     make_due(db, request_id)
@@ -150,8 +150,11 @@ def test_rate_limit_storm_opens_the_circuit_and_loses_nothing(db, redis_client, 
         make_due(db, request_id)
         worker.process([request_id], new_run_id())
     assert request_row(db, request_id).status == "detected"
-    assert [e.type for e in stream(redis_client)] == ["sync.detected"]
-    assert len(fake_cf.calls_for("user.status")) == 3  # two 503s, then the answer
+    kinds = [e.type for e in stream(redis_client)]
+    assert kinds[-1] == "sync.detected" and set(kinds[:-1]) == {"sync.retrying"}
+    assert all(e.data["reason"] == "cf_rate_limited" and e.data["attempt"] == 0 for e in stream(redis_client)[:-1])
+    assert len(fake_cf.calls_for("user.status")) == 3  # two call limits, then the answer
+    assert request_row(db, request_id).reason is None
 
 
 def test_server_errors_retry_with_backoff_then_die_as_cf_unavailable(db, redis_client, fake_cf, make_worker, enqueue):
@@ -174,9 +177,56 @@ def test_server_errors_retry_with_backoff_then_die_as_cf_unavailable(db, redis_c
     worker.process([request_id], new_run_id())
     row = request_row(db, request_id)
     assert (row.status, row.reason, row.attempts) == ("dead", "cf_unavailable", 4)
-    [event] = stream(redis_client)
+    *retrying, event = stream(redis_client)
+    assert [(e.type, e.data["attempt"], e.data["maxAttempts"]) for e in retrying] == [
+        ("sync.retrying", n, 4) for n in (1, 2, 3)
+    ]
     assert event.type == "sync.failed" and event.data["reason"] == "cf_unavailable"
     assert "verdict" not in event.data
+
+
+def test_a_judge_that_always_answers_503_ends_in_cf_unavailable_after_three_retries(
+    db, redis_client, fake_cf, make_worker, enqueue
+):
+    """An outage opens the circuit (the judge is protected) but each retry still uses an attempt, also
+    when it finds the circuit open and makes no call: the player hears cf_unavailable after 5, 10, 20 s."""
+    load(db, room_fixture())
+    request_id = enqueue()
+    fake_cf.inject("http503", times=100)
+    worker = make_worker(
+        circuit_seconds=30,
+        policy=Policy(retry_base_seconds=5.0, max_attempts=4, recheck_seconds=0.0, deadline_seconds=300),
+    )
+    for expected_attempts in (1, 2, 3):
+        assert worker.process([request_id], new_run_id()).outcomes == {"retry": 1}
+        row = request_row(db, request_id)
+        assert (row.status, row.attempts, row.reason) == ("queued", expected_attempts, "cf_unavailable")
+        make_due(db, request_id)
+    assert worker.process([request_id], new_run_id()).outcomes == {"dead": 1}
+    assert len(fake_cf.calls_for("user.status")) == 1  # the open circuit kept every retry off the judge
+    row = request_row(db, request_id)
+    assert (row.status, row.reason, row.attempts) == ("dead", "cf_unavailable", 4)
+    assert [e.type for e in stream(redis_client)] == ["sync.retrying"] * 3 + ["sync.failed"]
+
+
+def test_a_rate_limited_request_still_answers_within_the_deadline(db, redis_client, fake_cf, make_worker, enqueue):
+    load(db, room_fixture())
+    request_id = enqueue()
+    fake_cf.inject("http429", times=100)
+    worker = make_worker(
+        policy=Policy(retry_base_seconds=0.0, max_attempts=4, recheck_seconds=0.0, deadline_seconds=300)
+    )
+    assert worker.process([request_id], new_run_id()).outcomes == {"rate_limited": 1}
+    with db.begin() as conn:  # five minutes later, still rate limited
+        conn.execute(
+            sync_requests.update()
+            .where(sync_requests.c.id == request_id)
+            .values(created_at=sa.func.now() - timedelta(minutes=5), next_attempt_at=sa.func.now())
+        )
+    redis_client.delete(*redis_client.keys("cf:circuit*"))
+    assert worker.process([request_id], new_run_id()).outcomes == {"dead": 1}
+    row = request_row(db, request_id)
+    assert (row.status, row.reason, row.attempts) == ("dead", "cf_unavailable", 0)
 
 
 def test_unparseable_body_is_logged_at_error_with_method_and_excerpt(db, fake_cf, make_worker, enqueue, caplog):
