@@ -1,9 +1,10 @@
 """Every environment variable the product reads, with its default, in one pydantic-settings object."""
 
 from functools import lru_cache
+from typing import Annotated
 
-from pydantic import Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 REAL_CODEFORCES_API_URL = "https://codeforces.com/api"
 
@@ -58,6 +59,17 @@ class Settings(BaseSettings):
     # A rendered board page is shared by the requests of one API process for this long (0: off).
     board_cache_seconds: float = Field(1.0, ge=0)
     board_cache_pages: int = Field(4096, ge=1)
+    # Web front-ends that may call the API from a browser (comma-separated origins; empty: none).
+    cors_allowed_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    # How long a stream token (the URL an EventSource opens) stays valid.
+    stream_token_seconds: int = Field(4 * 3600, ge=60, le=24 * 3600)
+
+    @field_validator("cors_allowed_origins", mode="before")
+    @classmethod
+    def _origins(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [origin.strip().rstrip("/") for origin in value.split(",") if origin.strip()]
+        return value
 
     @property
     def insecure_defaults(self) -> list[str]:

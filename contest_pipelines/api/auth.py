@@ -38,3 +38,28 @@ def is_admin(secret: str, admin_token: str, token: str) -> bool:
         return decode_token(secret, token).get("admin") is True
     except InvalidToken:
         return False
+
+
+# A stream token opens one player's event stream for reading, and nothing else: its audience makes
+# `decode_token` refuse it as a bearer token, and the player JWT (no audience) is refused here.
+STREAM_AUDIENCE = "events:read"
+
+
+def issue_stream_token(secret: str, user_id: str, ttl: timedelta) -> tuple[str, datetime]:
+    now = datetime.now(UTC).replace(microsecond=0)
+    expires = now + ttl
+    claims = {"sub": user_id, "iat": now, "exp": expires, "aud": STREAM_AUDIENCE}
+    return jwt.encode(claims, secret, algorithm=ALGORITHM), expires
+
+
+def decode_stream_token(secret: str, token: str) -> str:
+    """The user whose stream the token opens; InvalidToken if it is not a live stream token."""
+    try:
+        claims = jwt.decode(
+            token, secret, algorithms=[ALGORITHM], audience=STREAM_AUDIENCE, options={"require": ["sub", "exp", "aud"]}
+        )
+    except jwt.PyJWTError as exc:
+        raise InvalidToken(str(exc)) from exc
+    if not isinstance(claims.get("sub"), str) or not claims["sub"]:
+        raise InvalidToken("token has no subject")
+    return claims["sub"]

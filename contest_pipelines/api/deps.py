@@ -6,10 +6,10 @@ from typing import Annotated
 import redis
 import redis.asyncio as aioredis
 import sqlalchemy as sa
-from fastapi import Depends, HTTPException, status
+from fastapi import Depends, HTTPException, Query, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from contest_pipelines.api.auth import InvalidToken, decode_token, is_admin
+from contest_pipelines.api.auth import InvalidToken, decode_stream_token, decode_token, is_admin
 from contest_pipelines.db.engine import get_engine
 from contest_pipelines.settings import Settings, get_settings
 
@@ -56,6 +56,24 @@ def current_user(settings: SettingsDep, creds: Annotated[HTTPAuthorizationCreden
         ) from exc
 
 
+def stream_reader(
+    settings: SettingsDep,
+    creds: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+    stream_token: Annotated[
+        str | None,
+        Query(alias="streamToken", description="a stream token from POST /api/events/stream-token (for EventSource)"),
+    ] = None,
+) -> str:
+    """Whose event stream this is: a stream token in the query (what a browser's EventSource can send)
+    or the player's bearer JWT."""
+    if stream_token is None:
+        return current_user(settings, creds)
+    try:
+        return decode_stream_token(settings.api_jwt_secret.get_secret_value(), stream_token)
+    except InvalidToken as exc:
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, f"invalid stream token: {exc}") from exc
+
+
 def require_admin(
     settings: SettingsDep, creds: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
 ) -> None:
@@ -71,4 +89,5 @@ DbEngine = Annotated[sa.Engine, Depends(db_engine)]
 RedisDep = Annotated[redis.Redis, Depends(redis_client)]
 AsyncRedisDep = Annotated[aioredis.Redis, Depends(async_redis_client)]
 CurrentUser = Annotated[str, Depends(current_user)]
+StreamReader = Annotated[str, Depends(stream_reader)]
 AdminOnly = Depends(require_admin)

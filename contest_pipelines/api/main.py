@@ -5,10 +5,12 @@ contest_pipelines.api.main:create_app`), tests call `create_app()` with their ow
 """
 
 import logging
+import re
 from http import HTTPStatus
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -42,6 +44,18 @@ def error_code(status_code: int) -> str:
 REJECTION_STATUS = {RejectReason.NOT_A_MEMBER: 404, RejectReason.UNKNOWN_PROBLEM: 422, RejectReason.NO_HANDLE: 422}
 
 
+class RedactStreamTokens(logging.Filter):
+    """A stream token rides in the event stream's URL (EventSource can send nothing else): keep it out
+    of the access log."""
+
+    TOKEN = re.compile(r"(streamToken=)[^&\s]+")
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(self.TOKEN.sub(r"\1***", a) if isinstance(a, str) else a for a in record.args)
+        return True
+
+
 def create_app() -> FastAPI:
     quiet_http_logs()
     insecure = get_settings().insecure_defaults
@@ -50,6 +64,20 @@ def create_app() -> FastAPI:
             "%s still at the development default: set them before exposing the API", ", ".join(insecure)
         )
     app = FastAPI(title="contest_pipelines API", version="0.1.0")
+    origins = get_settings().cors_allowed_origins
+    if origins:
+        # Only the listed front-ends; no cookies, so no credentials. A preflight from any other origin is refused.
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=origins,
+            allow_methods=["GET", "POST", "DELETE"],
+            allow_headers=["Authorization", "Content-Type", "Last-Event-ID"],
+            expose_headers=["Retry-After"],
+            max_age=600,
+        )
+    access_log = logging.getLogger("uvicorn.access")
+    if not any(isinstance(f, RedactStreamTokens) for f in access_log.filters):
+        access_log.addFilter(RedactStreamTokens())
     for module in (sync, events, scoreboards, health, admin):
         app.include_router(module.router)
     app.state.board_pages = board_cache.page_renderer(get_settings())

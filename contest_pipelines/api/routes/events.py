@@ -1,17 +1,23 @@
-"""GET /api/events: the caller's event stream as Server-Sent Events, resumable with Last-Event-ID."""
+"""GET /api/events: the caller's event stream as Server-Sent Events, resumable with Last-Event-ID;
+POST /api/events/stream-token: the URL a browser's EventSource opens it with."""
 
 import json
 import logging
 import re
 from collections.abc import AsyncIterator
+from datetime import datetime, timedelta
 from typing import Annotated
+from urllib.parse import urlencode
 
 import redis.asyncio as aioredis
 from fastapi import APIRouter, Header, Query
+from pydantic import BaseModel, Field
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
 from contest_pipelines import events
-from contest_pipelines.api.deps import SSE_BLOCK_SECONDS, AsyncRedisDep, CurrentUser, SettingsDep
+from contest_pipelines.api.auth import issue_stream_token
+from contest_pipelines.api.deps import SSE_BLOCK_SECONDS, AsyncRedisDep, CurrentUser, SettingsDep, StreamReader
+from contest_pipelines.api.schemas import ErrorBody
 
 router = APIRouter(prefix="/api", tags=["events"])
 
@@ -47,9 +53,30 @@ async def _stream(r: aioredis.Redis, user_id: str, last_id: str) -> AsyncIterato
         await r.aclose()
 
 
-@router.get("/events", response_class=EventSourceResponse, responses={200: {"content": {"text/event-stream": {}}}})
+class StreamToken(BaseModel):
+    url: str = Field(
+        description="path of the caller's event stream with a stream token: `new EventSource(apiBase + url)`"
+    )
+    expiresAt: datetime
+
+
+@router.post("/events/stream-token", responses={401: {"model": ErrorBody}})
+def create_stream_token(user_id: CurrentUser, settings: SettingsDep) -> StreamToken:
+    """A URL a browser's EventSource can open: it carries a stream token that reads only the caller's
+    stream, for `STREAM_TOKEN_SECONDS` (reconnections with Last-Event-ID included); never the JWT."""
+    token, expires = issue_stream_token(
+        settings.api_jwt_secret.get_secret_value(), user_id, timedelta(seconds=settings.stream_token_seconds)
+    )
+    return StreamToken(url=f"{router.prefix}/events?{urlencode({'streamToken': token})}", expiresAt=expires)
+
+
+@router.get(
+    "/events",
+    response_class=EventSourceResponse,
+    responses={200: {"content": {"text/event-stream": {}}}, 401: {"model": ErrorBody}},
+)
 async def stream_events(
-    user_id: CurrentUser,
+    user_id: StreamReader,
     r: AsyncRedisDep,
     settings: SettingsDep,
     last_event_id: Annotated[str | None, Header(alias="Last-Event-ID")] = None,

@@ -17,11 +17,11 @@ def headers(user_id="u1", **extra):
 
 
 def read_events(
-    live_api: str, count: int, hdrs: dict, params: dict | None = None, timeout: float = 10.0
+    live_api: str, count: int, hdrs: dict, params: dict | None = None, timeout: float = 10.0, path: str = "/api/events"
 ) -> tuple[list[dict], list[str]]:
     """Collect `count` SSE events (and any comment lines) from a live stream."""
     received, comments, current = [], [], {}
-    with httpx.stream("GET", f"{live_api}/api/events", headers=hdrs, params=params, timeout=timeout) as response:
+    with httpx.stream("GET", f"{live_api}{path}", headers=hdrs, params=params, timeout=timeout) as response:
         assert response.status_code == 200
         assert response.headers["content-type"].startswith("text/event-stream")
         for line in response.iter_lines():
@@ -107,3 +107,74 @@ def test_stream_survives_idle_gaps_longer_than_the_redis_socket_timeout(sse_env,
     received, _ = read_events(live_api, 1, headers(), timeout=20)
     thread.join()
     assert [e["event"] for e in received] == ["sync.detected"]
+
+
+def stream_token(live_api: str, user_id: str = "u1") -> dict:
+    response = httpx.post(f"{live_api}/api/events/stream-token", headers=headers(user_id))
+    assert response.status_code == 200
+    return response.json()
+
+
+def test_a_stream_token_url_opens_the_players_stream_without_a_header(sse_env, live_api, redis_client):
+    """What a browser's EventSource does: GET the URL, no Authorization header, reconnect with Last-Event-ID."""
+    from datetime import UTC, datetime, timedelta
+
+    token = stream_token(live_api)
+    assert token["url"].startswith("/api/events?streamToken=")
+    expires = datetime.fromisoformat(token["expiresAt"])
+    assert timedelta(hours=3) < expires - datetime.now(UTC) <= timedelta(hours=4)
+    jwt = headers()["Authorization"].split()[1]
+    assert jwt not in token["url"]
+
+    thread = publish_later(redis_client, "u1", [("sync.queued", {"position": 1}), ("sync.failed", {"verdict": "WA"})])
+    first, _ = read_events(live_api + token["url"].split("?")[0], 1, {}, params=_query(token["url"]), path="")
+    thread.join()
+    # The browser reconnects with the same URL and Last-Event-ID: the stream continues after it.
+    rest, _ = read_events(
+        live_api + token["url"].split("?")[0],
+        1,
+        {"Last-Event-ID": first[0]["id"]},
+        params=_query(token["url"]),
+        path="",
+    )
+    assert [e["event"] for e in first + rest] == ["sync.queued", "sync.failed"]
+
+
+def _query(url: str) -> dict:
+    from urllib.parse import parse_qs, urlsplit
+
+    return {k: v[0] for k, v in parse_qs(urlsplit(url).query).items()}
+
+
+def test_a_stream_token_reads_one_stream_and_opens_nothing_else(sse_env, live_api):
+    from contest_pipelines.api.auth import issue_stream_token
+
+    token = _query(stream_token(live_api)["url"])["streamToken"]
+    # Not a bearer token: the other routes refuse it.
+    assert (
+        httpx.post(f"{live_api}/api/events/stream-token", headers={"Authorization": f"Bearer {token}"}).status_code
+        == 401
+    )
+    assert httpx.get(f"{live_api}/api/admin/queue", headers={"Authorization": f"Bearer {token}"}).status_code == 401
+    # And the player's JWT is not a stream token.
+    jwt = headers()["Authorization"].split()[1]
+    refused = httpx.get(f"{live_api}/api/events", params={"streamToken": jwt})
+    assert refused.status_code == 401 and refused.json()["error"] == "unauthorized"
+    from datetime import timedelta
+
+    expired, _ = issue_stream_token(TEST_JWT_SECRET, "u1", timedelta(seconds=-1))
+    assert httpx.get(f"{live_api}/api/events", params={"streamToken": expired}).status_code == 401
+    assert httpx.post(f"{live_api}/api/events/stream-token").status_code == 401
+
+
+def test_stream_tokens_stay_out_of_the_access_log():
+    import logging
+
+    from contest_pipelines.api.main import RedactStreamTokens
+
+    record = logging.LogRecord(
+        "uvicorn.access", logging.INFO, __file__, 1, '%s - "%s %s HTTP/%s" %d',
+        ("127.0.0.1:5000", "GET", "/api/events?streamToken=abc.def.ghi&since=0", "1.1", 200), None,
+    )  # fmt: skip
+    assert RedactStreamTokens().filter(record)
+    assert "abc.def" not in record.getMessage() and "streamToken=***&since=0" in record.getMessage()
