@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
-.PHONY: install dev test test-fast lint fmt bench validate clean
+.PHONY: install dev test test-fast test-browser lint fmt bench validate clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -29,10 +29,15 @@ fmt: install
 	$(BIN)/ruff format contest_pipelines tests bench
 
 test: lint
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -m "not browser"
+
+# A web page in headless Chromium (Debian's package: apt-get install chromium); .ci/run runs it too.
+test-browser: install
+	@test -x "$${CHROMIUM_PATH:-/usr/bin/chromium}" || { echo "no Chromium: apt-get install chromium (or set CHROMIUM_PATH)"; exit 2; }
+	$(BIN)/python -m pytest -q -s -m browser
 
 test-fast: lint
-	$(BIN)/python -m pytest -q -m "not e2e"
+	$(BIN)/python -m pytest -q -m "not e2e and not browser"
 
 validate: install
 	$(BIN)/dagster definitions validate -w workspace.yaml
