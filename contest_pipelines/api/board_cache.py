@@ -50,7 +50,7 @@ def _page(
 ) -> BoardPage:
     try:
         if by_team:
-            board = scoreboards.read_teams(engine, scope_id, limit=limit, offset=offset)
+            board = scoreboards.read_teams(engine, scope_id, limit=limit, offset=offset, around=around)
         else:
             board = scoreboards.read(engine, r, scope, scope_id, limit=limit, offset=offset, around=around)
     except scoreboards.BoardNotFound as exc:

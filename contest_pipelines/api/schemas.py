@@ -1,17 +1,32 @@
 """Request and response models of the HTTP API (camelCase on the wire, like the events)."""
 
 from datetime import datetime
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from fastapi import Path
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 from contest_pipelines.domain.validation_matrix import normalize_problem_id
+
+# Identifiers are text in PostgreSQL, which refuses NUL: no control characters, and a sane length.
+ID_PATTERN = r"^[^\x00-\x1f\x7f]+$"
+Identifier = Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=ID_PATTERN)]
+IdPath = Annotated[str, Path(min_length=1, max_length=200, pattern=ID_PATTERN)]
+# Deep enough for any board or dead-letter list; PostgreSQL's OFFSET is a bigint.
+MAX_OFFSET = 1_000_000
 
 
 class SyncBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    roomId: str = Field(min_length=1, max_length=200)
-    problemId: str = Field(min_length=2, max_length=32, examples=["1843A"])
+    roomId: Identifier
+    problemId: str = Field(
+        min_length=2,
+        max_length=32,
+        pattern=r"^\s*[1-9][0-9]*[A-Za-z][A-Za-z0-9]*\s*$",
+        description="a Codeforces contest id followed by a problem index; case does not matter",
+        examples=["1843A"],
+    )
 
     @field_validator("problemId")
     @classmethod
@@ -26,8 +41,25 @@ class SyncQueued(BaseModel):
 
 
 class ErrorBody(BaseModel):
-    error: str
+    """Every 4xx/5xx answer: a stable machine-readable `error` and a sentence for people."""
+
+    error: str = Field(examples=["not_found"])
     detail: str | None = None
+
+
+ERROR_DESCRIPTIONS = {
+    400: "the body could not be read as JSON (`bad_request`)",
+    401: "missing, invalid or expired token (`unauthorized`)",
+    404: "no such resource for this caller (`not_found`)",
+    409: "conflicts with the resource's state (`conflict`)",
+    422: "the request does not match its schema, or names something it cannot (`invalid_request`)",
+    503: "a dependency does not answer (`unavailable`)",
+}
+
+
+def errors(*codes: int) -> dict[int | str, dict]:
+    """The `responses` of a route: each status it really answers, with the real error body."""
+    return {code: {"model": ErrorBody, "description": ERROR_DESCRIPTIONS[code]} for code in codes}
 
 
 class RateLimited(BaseModel):

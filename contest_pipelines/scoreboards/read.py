@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from contest_pipelines.domain.ranking import Row, rank_rows, sort_key
 from contest_pipelines.domain.scoring import MemberResult, team_totals
 from contest_pipelines.scoreboards import queries, store
-from contest_pipelines.scoreboards.board import BOARD_RANKING, Board
+from contest_pipelines.scoreboards.board import BOARD_RANKING, Board, BoardNotFound
 
 log = logging.getLogger(__name__)
 
@@ -51,14 +51,22 @@ def room_teams(engine: sa.Engine, room_id: str, user_ids: list[str]) -> dict[str
         return queries.team_of(conn, room_id, user_ids)
 
 
-def read_teams(engine: sa.Engine, room_id: str, *, limit: int = 100, offset: int = 0) -> Board:
-    """A room's team board, computed from PostgreSQL: a team scores the sum of its members' results."""
+def read_teams(
+    engine: sa.Engine, room_id: str, *, limit: int = 100, offset: int = 0, around: str | None = None
+) -> Board:
+    """A room's team board, computed from PostgreSQL: a team scores the sum of its members' results.
+    `around` (a user id) centres the page on that player's team."""
     with engine.connect() as conn:
         members = queries.all_rows(conn, "room", room_id)
         team_of = queries.team_of(conn, room_id)
     results = {row.user_id: MemberResult(row.points, row.last_scored_at) for row in members}
     teams = team_totals(results, team_of)
     ordered = sorted((Row(team, r.points, r.last_scored_at) for team, r in teams.items()), key=sort_key)
+    if around is not None:
+        if team_of.get(around) is None:
+            raise BoardNotFound(f"{around!r} plays for no team in room {room_id!r}")
+        position = next(i for i, row in enumerate(ordered) if row.user_id == team_of[around])
+        offset = max(position - limit // 2, 0)
     ranking = BOARD_RANKING["room"]
     page = rank_rows(ordered, ranking)[offset : offset + limit]
     return Board("room", room_id, ranking, len(ordered), page, "postgres", offset)

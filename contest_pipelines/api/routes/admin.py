@@ -7,11 +7,12 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, HTTPException, Query, Request, status
 from fastapi.concurrency import run_in_threadpool
-from pydantic import BaseModel, Field
+from pydantic import BaseModel
 
 from contest_pipelines import scoreboards
 from contest_pipelines.api.board_cache import forget_pages
 from contest_pipelines.api.deps import AdminOnly, DbEngine, RedisDep
+from contest_pipelines.api.schemas import MAX_OFFSET, Identifier, IdPath, errors
 from contest_pipelines.game_platform.onboarding import UnknownPlayer, request_onboarding
 from contest_pipelines.game_platform.roster import delete_team_locally
 from contest_pipelines.player_sync import queries as sync_queries
@@ -72,8 +73,8 @@ class BoardRebuilt(BaseModel):
 
 
 class OnboardingBody(BaseModel):
-    userId: str = Field(min_length=1)
-    coachId: str | None = None
+    userId: Identifier
+    coachId: Identifier | None = None
 
 
 class OnboardingQueued(BaseModel):
@@ -86,7 +87,7 @@ class TeamDeleted(BaseModel):
     deleted: bool
 
 
-@router.get("/queue")
+@router.get("/queue", responses=errors(401))
 def queue_overview(engine: DbEngine) -> QueueOverview:
     """Sync requests by status, and how long the oldest waiting one has waited."""
     with engine.connect() as conn:
@@ -94,11 +95,11 @@ def queue_overview(engine: DbEngine) -> QueueOverview:
     return QueueOverview(byStatus=counts, oldestWaitingSince=oldest)
 
 
-@router.get("/dead-letters")
+@router.get("/dead-letters", responses=errors(401, 422))
 def dead_letters(
     engine: DbEngine,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> list[DeadLetter]:
     with engine.connect() as conn:
         rows = sync_queries.dead_letters(conn, limit=limit, offset=offset)
@@ -118,7 +119,7 @@ def dead_letters(
     ]
 
 
-@router.post("/dead-letters/{request_id}/replay", status_code=status.HTTP_202_ACCEPTED)
+@router.post("/dead-letters/{request_id}/replay", status_code=status.HTTP_202_ACCEPTED, responses=errors(401, 404, 422))
 def replay_dead_letter(request_id: uuid.UUID, engine: DbEngine) -> Replayed:
     with engine.begin() as conn:
         replayed = sync_queue.replay_dead(conn, [str(request_id)])
@@ -127,8 +128,8 @@ def replay_dead_letter(request_id: uuid.UUID, engine: DbEngine) -> Replayed:
     return Replayed(replayed=replayed, requestId=str(request_id))
 
 
-@router.get("/settlements/{room_id}")
-def room_settlements(room_id: str, engine: DbEngine) -> RoomSettlements:
+@router.get("/settlements/{room_id}", responses=errors(401, 404, 422))
+def room_settlements(room_id: IdPath, engine: DbEngine) -> RoomSettlements:
     """Every settlement attempt of a room, newest first, and whether the ledger matches the standings."""
     with engine.connect() as conn:
         rows = settlement_queries.attempts(conn, room_id)
@@ -158,11 +159,15 @@ def room_settlements(room_id: str, engine: DbEngine) -> RoomSettlements:
     )
 
 
-@router.post("/scoreboards/{scope}/{scope_id}/rebuild", status_code=status.HTTP_202_ACCEPTED)
+@router.post(
+    "/scoreboards/{scope}/{scope_id}/rebuild",
+    status_code=status.HTTP_202_ACCEPTED,
+    responses=errors(401, 404, 409, 422),
+)
 async def rebuild_scoreboard(
     request: Request,
     scope: Literal["room", "tournament", "league"],
-    scope_id: str,
+    scope_id: IdPath,
     engine: DbEngine,
     client: RedisDep,
 ) -> BoardRebuilt:
@@ -177,7 +182,7 @@ async def rebuild_scoreboard(
     return BoardRebuilt(scope=scope, scopeId=scope_id, members=size)
 
 
-@router.post("/onboarding", status_code=status.HTTP_202_ACCEPTED)
+@router.post("/onboarding", status_code=status.HTTP_202_ACCEPTED, responses=errors(400, 401, 404, 422))
 def add_to_game_platform(body: OnboardingBody, engine: DbEngine) -> OnboardingQueued:
     """A coach's "Add to Game Platform": recorded here, processed by onboarding_job within seconds."""
     try:
@@ -188,8 +193,8 @@ def add_to_game_platform(body: OnboardingBody, engine: DbEngine) -> OnboardingQu
     return OnboardingQueued(requestId=request_id, userId=body.userId)
 
 
-@router.delete("/teams/{team_id}", status_code=status.HTTP_202_ACCEPTED)
-def delete_team(team_id: str, engine: DbEngine) -> TeamDeleted:
+@router.delete("/teams/{team_id}", status_code=status.HTTP_202_ACCEPTED, responses=errors(401, 404, 409, 422))
+def delete_team(team_id: IdPath, engine: DbEngine) -> TeamDeleted:
     """Delete an empty team; the roster sync removes it from the game platform, then here."""
     with engine.begin() as conn:
         outcome = delete_team_locally(conn, team_id)

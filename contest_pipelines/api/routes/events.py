@@ -17,7 +17,7 @@ from sse_starlette import EventSourceResponse, ServerSentEvent
 from contest_pipelines import events
 from contest_pipelines.api.auth import issue_stream_token
 from contest_pipelines.api.deps import SSE_BLOCK_SECONDS, AsyncRedisDep, CurrentUser, SettingsDep, StreamReader
-from contest_pipelines.api.schemas import ErrorBody
+from contest_pipelines.api.schemas import errors
 
 router = APIRouter(prefix="/api", tags=["events"])
 
@@ -60,7 +60,7 @@ class StreamToken(BaseModel):
     expiresAt: datetime
 
 
-@router.post("/events/stream-token", responses={401: {"model": ErrorBody}})
+@router.post("/events/stream-token", responses=errors(401))
 def create_stream_token(user_id: CurrentUser, settings: SettingsDep) -> StreamToken:
     """A URL a browser's EventSource can open: it carries a stream token that reads only the caller's
     stream, for `STREAM_TOKEN_SECONDS` (reconnections with Last-Event-ID included); never the JWT."""
@@ -73,7 +73,7 @@ def create_stream_token(user_id: CurrentUser, settings: SettingsDep) -> StreamTo
 @router.get(
     "/events",
     response_class=EventSourceResponse,
-    responses={200: {"content": {"text/event-stream": {}}}, 401: {"model": ErrorBody}},
+    responses={200: {"content": {"text/event-stream": {}}}, **errors(401, 422)},
 )
 async def stream_events(
     user_id: StreamReader,

@@ -3,18 +3,32 @@
 import sqlalchemy as sa
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
 
 from contest_pipelines.api.deps import DbEngine, RedisDep
 
 router = APIRouter(tags=["health"])
 
 
+class Health(BaseModel):
+    status: str = "ok"
+
+
+class Readiness(BaseModel):
+    status: str = Field(examples=["ready", "not_ready"])
+    checks: dict[str, str] = Field(examples=[{"postgres": "ok", "redis": "error: ConnectionError"}])
+
+
 @router.get("/healthz")
-def healthz() -> dict:
-    return {"status": "ok"}
+def healthz() -> Health:
+    return Health()
 
 
-@router.get("/readyz", responses={503: {"description": "a dependency does not answer"}})
+@router.get(
+    "/readyz",
+    response_model=Readiness,
+    responses={503: {"model": Readiness, "description": "a dependency does not answer"}},
+)
 def readyz(engine: DbEngine, r: RedisDep) -> JSONResponse:
     checks: dict[str, str] = {}
     try:

@@ -4,17 +4,25 @@ Pages come from this process's page cache (api/board_cache.py)."""
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, HTTPException, Query, Request, Response, status
+from fastapi import APIRouter, Query, Request, Response
 
 from contest_pipelines.api.board_cache import BoardPage
 from contest_pipelines.api.deps import DbEngine, RedisDep
-from contest_pipelines.api.schemas import ErrorBody
+from contest_pipelines.api.schemas import ID_PATTERN, MAX_OFFSET, IdPath, errors
 
 router = APIRouter(prefix="/api", tags=["scoreboards"])
 
 Limit = Annotated[int, Query(ge=1, le=500)]
-Offset = Annotated[int, Query(ge=0)]
-Around = Annotated[str | None, Query(description="a user id: the page centred on that player")]
+Offset = Annotated[int, Query(ge=0, le=MAX_OFFSET)]
+Around = Annotated[
+    str | None,
+    Query(
+        min_length=1,
+        max_length=200,
+        pattern=ID_PATTERN,
+        description="a user id: the page centred on that player (on a team board, on their team)",
+    ),
+]
 
 
 async def _respond(request: Request, engine, r, *key) -> Response:
@@ -24,10 +32,10 @@ async def _respond(request: Request, engine, r, *key) -> Response:
     )
 
 
-@router.get("/rooms/{room_id}/scoreboard", response_model=BoardPage, responses={404: {"model": ErrorBody}})
+@router.get("/rooms/{room_id}/scoreboard", response_model=BoardPage, responses=errors(404, 422))
 async def room_scoreboard(
     request: Request,
-    room_id: str,
+    room_id: IdPath,
     engine: DbEngine,
     r: RedisDep,
     limit: Limit = 100,
@@ -36,16 +44,14 @@ async def room_scoreboard(
     by: Annotated[Literal["player", "team"], Query(description="rank players, or teams (sum of members)")] = "player",
 ) -> Response:
     """The live board of a room: every member (or team), ranked ordinally (1, 2, 3, 4)."""
-    if by == "team" and around is not None:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "around is for player boards")
     return await _respond(request, engine, r, "room", room_id, limit, offset, around, by == "team")
 
 
-@router.get("/scoreboards/{scope}/{scope_id}", response_model=BoardPage, responses={404: {"model": ErrorBody}})
+@router.get("/scoreboards/{scope}/{scope_id}", response_model=BoardPage, responses=errors(404, 422))
 async def scope_scoreboard(
     request: Request,
     scope: Literal["tournament", "league"],
-    scope_id: str,
+    scope_id: IdPath,
     engine: DbEngine,
     r: RedisDep,
     limit: Limit = 100,

@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse
 
 from contest_pipelines import events
 from contest_pipelines.api.deps import CurrentUser, DbEngine, RedisDep, SettingsDep
-from contest_pipelines.api.schemas import ErrorBody, RateLimited, SyncBody, SyncQueued, SyncStatus
+from contest_pipelines.api.schemas import RateLimited, SyncBody, SyncQueued, SyncStatus, errors
 from contest_pipelines.player_sync import intake, queries
 
 router = APIRouter(prefix="/api/contests", tags=["sync"])
@@ -21,12 +21,7 @@ log = logging.getLogger(__name__)
     "/sync",
     status_code=status.HTTP_202_ACCEPTED,
     response_model=SyncQueued,
-    responses={
-        401: {"model": ErrorBody},
-        404: {"model": ErrorBody},
-        422: {"model": ErrorBody},
-        429: {"model": RateLimited},
-    },
+    responses={**errors(400, 401, 404, 422), 429: {"model": RateLimited, "description": "the player's Sync cooldown"}},
 )
 def request_sync(
     body: SyncBody, user_id: CurrentUser, engine: DbEngine, r: RedisDep, settings: SettingsDep
@@ -70,7 +65,7 @@ def request_sync(
     return SyncQueued(requestId=request_id, position=position)
 
 
-@router.get("/sync/{request_id}", response_model=SyncStatus, responses={404: {"model": ErrorBody}})
+@router.get("/sync/{request_id}", response_model=SyncStatus, responses=errors(401, 404, 422))
 def sync_status(request_id: uuid.UUID, user_id: CurrentUser, engine: DbEngine) -> SyncStatus:
     """The caller's own sync request, as the queue sees it now."""
     with engine.connect() as conn:

@@ -103,6 +103,10 @@ def test_room_team_board_sums_members(env, db, redis_client):
     body = TestClient(create_app()).get("/api/rooms/c1/scoreboard", params={"by": "team"}).json()
     # Equal points: blue scored its last point earlier.
     assert [(r["rank"], r["teamId"], r["points"]) for r in body["rows"]] == [(1, "blue", 200), (2, "red", 200)]
+    around = TestClient(create_app()).get("/api/rooms/c1/scoreboard", params={"by": "team", "around": "c", "limit": 1})
+    assert [r["teamId"] for r in around.json()["rows"]] == ["blue"] and around.json()["offset"] == 0
+    stranger = TestClient(create_app()).get("/api/rooms/c1/scoreboard", params={"by": "team", "around": "zed"})
+    assert stranger.status_code == 404
     players = TestClient(create_app()).get("/api/rooms/c1/scoreboard").json()["rows"]
     assert {r["userId"]: r["teamId"] for r in players} == {"a": "red", "b": "red", "c": "blue"}
 
