@@ -6,6 +6,11 @@ REAL pacing of one `user.status` call per 2 s) on fresh databases and a flushed 
 1. latency: one player at a time (samples ~3 s apart) opens `GET /api/events` and POSTs a Sync; it records
    (a) POST -> `sync.queued` and (b) POST -> `sync.detected` on SSE, with baselines from the same run: the
    `/healthz` round trip, and the Dagster floor (sensor wait, run creation -> start, start -> end).
+   The same single-request latency is taken on two paths in one run: the sensor path (phase 1's API,
+   without DAGSTER_WEBSERVER_URL: the sensor dispatches) and then the push path (a second API that
+   launches the run through `dagster-webserver` at once), each broken into its parts: launch
+   (request created -> run created), run created -> started, started -> the judge call, the call ->
+   `sync.detected` on the player's stream.
 2. drain: N players sync at once (a third a 2nd problem, a sixth a 3rd one, 1.2 s later; the Sync cooldown is
    set to 1 s for this), and it times the drain, counts Codeforces calls and checks their 2 s pacing.
 
@@ -86,6 +91,10 @@ def put(key: str, label: str, value: object, unit: str = "", note: str = "") -> 
     print(f"  {label:<50} {shown:>16}   {note}")
 
 
+def fmt(value: float | None) -> str:
+    return "-" if value is None else f"{value:.2f}"
+
+
 def target(ok: bool, text: str) -> str:
     return f"target {text}: {'met' if ok else 'MISSED'}"
 
@@ -93,6 +102,19 @@ def target(ok: bool, text: str) -> str:
 def start_process(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen:
     with open(log, "wb") as out:  # the child keeps its own copy of the descriptor
         return subprocess.Popen(args, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+
+
+def wait_ready(url: str, process: subprocess.Popen, log: Path, seconds: float = 90) -> None:
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            if httpx.get(url, timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        if time.monotonic() > deadline or process.poll() is not None:
+            raise RuntimeError(f"{url} not ready: {log.read_text()[-2000:]}")
+        time.sleep(0.2)
 
 
 def room(room_id: str, users: list[str]) -> dict:
@@ -143,8 +165,10 @@ class Bench:
         return PROBLEMS[: 1 + (i < n // 3) + (i < n // 6)]
 
     def load_players(self) -> None:
-        """bench-room: warm + p0..pS-1 (handles hwarm, h0..); drain-room: q0..qN-1 (handles g0..)."""
-        latency = {"warm": "hwarm"} | {f"p{i}": f"h{i}" for i in range(self.args.latency_samples)}
+        """bench-room: warm + p0..pS-1 (handles hwarm, h0..) + push players r0..rS-1 (handles k0..);
+        drain-room: q0..qN-1 (handles g0..)."""
+        latency = {"warm": "hwarm", "rwarm": "kwarm"} | {f"p{i}": f"h{i}" for i in range(self.args.latency_samples)}
+        latency |= {f"r{i}": f"k{i}" for i in range(self.args.latency_samples)}
         drain = {f"q{i}": f"g{i}" for i in range(self.args.players)}
         fixture = {"players": [{"userId": u, "cfHandle": h} for u, h in (latency | drain).items()],
                    "rooms": [room("bench-room", list(latency)), room("drain-room", list(drain))]}  # fmt: skip
@@ -176,16 +200,20 @@ class Bench:
         daemon = start_process([str(Path(sys.executable).parent / "dagster-daemon"), "run", "-w", "workspace.yaml"],
                                env, self.daemon_log)  # fmt: skip
         self.stack.callback(stop_process, daemon)
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{self.api}/readyz", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline or api.poll() is not None:
-                raise RuntimeError(f"API not ready: {(self.tmp / 'api.log').read_text()[-2000:]}")
-            time.sleep(0.2)
+        web_port, push_port = free_port(), free_port()
+        webserver_cmd = [str(Path(sys.executable).parent / "dagster-webserver"), "-w", "workspace.yaml",
+                         "-h", "127.0.0.1", "-p", str(web_port)]  # fmt: skip
+        webserver = start_process(webserver_cmd, env, self.tmp / "webserver.log")
+        self.stack.callback(stop_process, webserver)
+        self.api_push = f"http://127.0.0.1:{push_port}"
+        push_env = {**env, "DAGSTER_WEBSERVER_URL": f"http://127.0.0.1:{web_port}"}
+        push_cmd = [sys.executable, "-m", "uvicorn", "contest_pipelines.api.main:create_app", "--factory",
+                    "--port", str(push_port), "--no-access-log"]  # fmt: skip
+        push_api = start_process(push_cmd, push_env, self.tmp / "api_push.log")
+        self.stack.callback(stop_process, push_api)
+        for url, process, log in ((self.api, api, "api.log"), (self.api_push, push_api, "api_push.log"),
+                                  (f"http://127.0.0.1:{web_port}", webserver, "webserver.log")):  # fmt: skip
+            wait_ready(url + ("/server_info" if "webserver" in log else "/readyz"), process, self.tmp / log)
         from dagster import DagsterInstance
 
         self.instance = DagsterInstance.from_config(str(home))
@@ -232,10 +260,10 @@ class Bench:
 
     # ------------------------------------------------------------------ phase 1: latency
 
-    def listen(self, user: str, seen: dict, ready: threading.Event, done: threading.Event) -> None:
+    def listen(self, user: str, seen: dict, ready: threading.Event, done: threading.Event, api: str) -> None:
         """Read the player's SSE stream; record when each event type first arrives, until detected/failed."""
         try:
-            with httpx.stream("GET", f"{self.api}/api/events", headers=self.headers(user),
+            with httpx.stream("GET", f"{api}/api/events", headers=self.headers(user),
                               timeout=httpx.Timeout(10, read=90)) as resp:  # fmt: skip
                 ready.set()
                 kind = None
@@ -244,6 +272,7 @@ class Bench:
                         kind = line.partition(":")[2].strip()
                     elif line == "" and kind:
                         seen.setdefault(kind, time.perf_counter())
+                        seen.setdefault(f"{kind}@", time.time())
                         if kind in ("sync.detected", "sync.failed"):
                             return
                         kind = None
@@ -253,23 +282,29 @@ class Bench:
             ready.set()
             done.set()
 
-    def sample(self, user: str) -> dict:
+    def sample(self, user: str, api: str | None = None) -> dict:
+        api = api or self.api
         seen: dict = {}
         ready, done = threading.Event(), threading.Event()
-        threading.Thread(target=self.listen, args=(user, seen, ready, done), daemon=True).start()
+        threading.Thread(target=self.listen, args=(user, seen, ready, done, api), daemon=True).start()
         ready.wait(10)
         t0 = time.perf_counter()
-        resp = self.client.post("/api/contests/sync", json={"roomId": "bench-room", "problemId": "1843A"},
+        resp = self.client.post(f"{api}/api/contests/sync", json={"roomId": "bench-room", "problemId": "1843A"},
                                 headers=self.headers(user))  # fmt: skip
         post = time.perf_counter() - t0
         done.wait(90)
         return {"user": user, "status": resp.status_code, "post": post,
-                **{k: v - t0 if isinstance(v, float) else v for k, v in seen.items()}}  # fmt: skip
+                "detected_at": seen.get("sync.detected@"),
+                **{k: v - t0 if isinstance(v, float) and not k.endswith("@") else v
+                   for k, v in seen.items() if not k.endswith("@")}}  # fmt: skip
 
     def warm_up(self) -> None:
-        """One sync before measuring: the daemon's first tick and first run (code location load) are not sampled."""
+        """One sync per path before measuring: the daemon's first tick and first run (code location load) are
+        not sampled."""
         result = self.sample("warm")
         self.wait_room_settled("bench-room", 1)
+        self.sample("rwarm", self.api_push)
+        self.wait_room_settled("bench-room", 2)
         put("warmup_detected_s", "warm-up sync (first tick + first run), not sampled", result.get("sync.detected"), "s")
 
     def phase_latency(self) -> None:
@@ -282,7 +317,7 @@ class Bench:
             time.sleep(STAGGER)
         for t in threads:
             t.join(120)
-        self.wait_room_settled("bench-room", n + 1)
+        self.wait_room_settled("bench-room", n + 2)
         t_end = time.time()
         queued = [r["sync.queued"] for r in results if "sync.queued" in r]
         detected = [r["sync.detected"] for r in results if "sync.detected" in r]
@@ -294,7 +329,7 @@ class Bench:
         runs = self.runs(t_start, t_end)
         with self.engine.connect() as conn:
             reqs = conn.execute(sa.text("SELECT created_at, dagster_run_id FROM sync_requests "
-                                        "WHERE room_id = 'bench-room' AND user_id <> 'warm'")).all()  # fmt: skip
+                                        "WHERE room_id = 'bench-room' AND user_id LIKE 'p%'")).all()  # fmt: skip
         waits = [runs[run][0] - created.timestamp() for created, run in reqs if run in runs]
         c2s = [rec.start_time - created for created, rec in runs.values() if rec.start_time]
         s2e = [rec.end_time - rec.start_time for _, rec in runs.values() if rec.start_time and rec.end_time]
@@ -336,6 +371,8 @@ class Bench:
             target((pct(detected, 95) or 99) <= 8, "<= 8 s"),
         )
         put("detected_max_s", "(b) POST -> sync.detected max", max(detected, default=None), "s")
+        self.sensor_totals = detected
+        self.sensor_detected = {r["user"]: r.get("detected_at") for r in results}
         put("phase1_runs", "    cf_sync_job runs (samples batched together)", len(runs))
         put("dagster_create_to_start_p50_s", "    baseline: Dagster run creation -> start p50", pct(c2s, 50), "s")
         put("dagster_start_to_end_p50_s", "    baseline: Dagster run start -> end p50", pct(s2e, 50), "s")
@@ -349,6 +386,68 @@ class Bench:
         for r in results:
             if r["status"] != 202 or "sync.detected" not in r:
                 print(f"  !! incomplete sample: {r}")
+
+    # ------------------------------------------------------------------ phase 1b: push path vs sensor path
+
+    def breakdown(self, results: list[dict], runs: dict) -> dict[str, list[float]]:
+        """Each sample's parts: launch, run created -> started, started -> judge call, call -> detected on SSE."""
+        users = [r["user"] for r in results]
+        with self.engine.connect() as conn:
+            rows = conn.execute(sa.text("SELECT r.user_id, r.created_at, r.dagster_run_id, p.cf_handle "
+                                        "FROM sync_requests r JOIN players p USING (user_id) "
+                                        "WHERE r.room_id = 'bench-room' AND r.user_id = ANY(:users)"),
+                                {"users": users}).all()  # fmt: skip
+        calls = {c.params.get("handle"): c.at for c in self.fake.calls_for("user.status")}
+        detected = {r["user"]: r.get("detected_at") for r in results}
+        parts: dict[str, list[float]] = {"launch": [], "create_to_start": [], "start_to_call": [], "call_to_sse": []}
+        for user, created, run_id, handle in rows:
+            if run_id not in runs or runs[run_id][1].start_time is None:
+                continue
+            run_created, record = runs[run_id]
+            parts["launch"].append(run_created - created.timestamp())
+            parts["create_to_start"].append(record.start_time - run_created)
+            if handle in calls:
+                parts["start_to_call"].append(calls[handle] - record.start_time)
+                if detected.get(user):
+                    parts["call_to_sse"].append(detected[user] - calls[handle])
+        return parts
+
+    def phase_push(self) -> None:
+        n = self.args.latency_samples
+        print(f"\nphase 1b: single-request POST -> sync.detected on the push path ({n} samples, {STAGGER:.0f} s "
+              "apart), against phase 1's sensor path")  # fmt: skip
+        t_start, results, threads = time.time(), {"sensor": [], "push": []}, []
+        for i in range(n):
+            push_sample = lambda u=f"r{i}": results["push"].append(self.sample(u, self.api_push))  # noqa: E731
+            threads.append(threading.Thread(target=push_sample, daemon=True))
+            threads[-1].start()
+            time.sleep(STAGGER)
+        for t in threads:
+            t.join(120)
+        self.wait_room_settled("bench-room", 2 * n + 2)
+        runs = self.runs(t_start - 600, time.time())
+        with self.engine.connect() as conn:
+            sensor_users = [u for (u,) in conn.execute(sa.text(
+                "SELECT user_id FROM sync_requests WHERE room_id = 'bench-room' AND user_id LIKE 'p%'"))]  # fmt: skip
+        results["sensor"] = [{"user": u, "detected_at": self.sensor_detected.get(u)} for u in sensor_users]
+        rows = []
+        for path in ("sensor", "push"):
+            parts = self.breakdown(results[path], runs)
+            detected = self.sensor_totals if path == "sensor" else [r["sync.detected"] for r in results[path]
+                                                                     if "sync.detected" in r]  # fmt: skip
+            rows.append((path, detected, parts))
+            FIG[f"{path}_detected_p50_s"], FIG[f"{path}_detected_p95_s"] = pct(detected, 50), pct(detected, 95)
+            for part, values in parts.items():
+                FIG[f"{path}_{part}_p50_s"] = pct(values, 50)
+        print(f"  {'path':<8}{'detected p50':>14}{'p95':>8}{'launch':>9}{'create->start':>15}{'start->call':>13}"
+              f"{'call->SSE':>11}   (seconds; parts are p50)")  # fmt: skip
+        for path, detected, parts in rows:
+            cells = [pct(parts[k], 50) for k in ("launch", "create_to_start", "start_to_call", "call_to_sse")]
+            print(f"  {path:<8}{fmt(pct(detected, 50)):>14}{fmt(pct(detected, 95)):>8}"
+                  + "".join(f"{fmt(c):>{w}}" for c, w in zip(cells, (9, 15, 13, 11))))  # fmt: skip
+        push50, push95 = pct(rows[1][1], 50), pct(rows[1][1], 95)
+        put("push_over_sensor_p50", "    ratio push p50 / sensor p50", ratio(push50, pct(rows[0][1], 50)), "x",
+            target((push50 or 99) <= 2 and (push95 or 99) <= 3, "push p50 <= 2 s and p95 <= 3 s"))  # fmt: skip
 
     # ------------------------------------------------------------------ phase 2: drain
 
@@ -460,6 +559,7 @@ def main() -> int:
         try:
             bench.warm_up()
             bench.phase_latency()
+            bench.phase_push()
             bench.phase_drain()
         finally:
             bench.daemon_errors()

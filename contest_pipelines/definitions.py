@@ -52,6 +52,7 @@ def build_resources(settings: Settings) -> dict:
             recheck_seconds=settings.sync_recheck_seconds,
             deadline_seconds=settings.sync_deadline_seconds,
             batch_size=settings.sync_batch_size,
+            push_grace_seconds=settings.sync_push_grace_seconds,
         ),
         "postgres": PostgresResource(database_url=dg.EnvVar("DATABASE_URL")),
         "redis": RedisResource(redis_url=dg.EnvVar("REDIS_URL")),

@@ -54,6 +54,11 @@ class Settings(BaseSettings):
     sync_batch_size: int = Field(200, ge=1)
     sync_recheck_seconds: float = Field(5.0, ge=0)
     sync_cooldown_seconds: int = Field(60, ge=1)
+    # The push path: the API launches a cf_sync_job run through the Dagster webserver the moment a
+    # request is accepted (unset: the sensor dispatches every request); the sensor leaves a pushed
+    # request to its run this long before it dispatches it itself.
+    dagster_webserver_url: str | None = None
+    sync_push_grace_seconds: float = Field(15.0, ge=0)
     events_stream_maxlen: int = Field(1000, ge=10)
     sse_keepalive_seconds: float = Field(15.0, gt=0)
     # A rendered board page is shared by the requests of one API process for this long (0: off).

@@ -5,8 +5,16 @@ in this API process gets the same bytes, and concurrent misses of one page wait 
 (async-lru coalesces them), so a popular board costs one Redis read per second per process, not one
 per request. A page is at most that much older than the board; an admin rebuild forgets the pages,
 and players learn of a settlement from its event, not by polling faster.
+
+Two layers: `BoardPageCache`, a plain ASGI middleware, answers a hit before routing (a dict lookup
+and a send: no dependency resolution, validation or serialisation); a miss goes through the route,
+whose renderer coalesces concurrent misses, and the middleware keeps the bytes until the render is
+BOARD_CACHE_SECONDS old (the renderer stamps when it rendered, so the two layers never add up).
 """
 
+import re
+import time
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 
@@ -39,10 +47,13 @@ class BoardPage(BaseModel):
     rows: list[BoardRow]
 
 
-# (engine, redis, scope, scope_id, limit, offset, around, by_team) -> the page's JSON bytes. The engine
-# and the Redis client are arguments, so dependency overrides reach them; they are per-process
-# singletons, so they do not split the cache.
-PageRenderer = Callable[[sa.Engine, redis.Redis, str, str, int, int, str | None, bool], Awaitable[bytes]]
+# (engine, redis, scope, scope_id, limit, offset, around, by_team) -> (when it was rendered, the page's
+# JSON bytes). The engine and the Redis client are arguments, so dependency overrides reach them;
+# they are per-process singletons, so they do not split the cache.
+PageRenderer = Callable[[sa.Engine, redis.Redis, str, str, int, int, str | None, bool], Awaitable[tuple[float, bytes]]]
+# How the route tells the middleware when its page was rendered (time.monotonic()); never sent out.
+RENDERED_AT = b"x-board-rendered-at"
+BOARD_PATH = re.compile(r"^/api/(rooms/[^/]+/scoreboard|scoreboards/[^/]+/[^/]+)$")
 
 
 def _page(
@@ -87,9 +98,10 @@ def page_renderer(settings: Settings) -> PageRenderer:
 
     async def render(
         engine, r, scope: str, scope_id: str, limit: int, offset: int, around: str | None, by_team: bool
-    ) -> bytes:
-        def build() -> bytes:
-            return _page(engine, r, scope, scope_id, limit, offset, around, by_team).model_dump_json().encode()
+    ) -> tuple[float, bytes]:
+        def build() -> tuple[float, bytes]:
+            page = _page(engine, r, scope, scope_id, limit, offset, around, by_team)
+            return time.monotonic(), page.model_dump_json().encode()
 
         return await run_in_threadpool(build)
 
@@ -102,6 +114,70 @@ def forget_pages(app: FastAPI) -> None:
     """Drop this process's cached pages (after an admin rebuild, say)."""
     if hasattr(app.state.board_pages, "cache_clear"):
         app.state.board_pages.cache_clear()
+    app.state.board_page_store.clear()
+
+
+class PageStore:
+    """Rendered pages by (path, query): (expires at, response headers, body), oldest evicted first."""
+
+    def __init__(self, ttl: float, max_pages: int):
+        self.ttl, self.max_pages = ttl, max_pages
+        self.pages: OrderedDict[tuple[str, bytes], tuple[float, list, bytes]] = OrderedDict()
+
+    def get(self, key: tuple[str, bytes]) -> tuple[float, list, bytes] | None:
+        entry = self.pages.get(key)
+        if entry is not None and entry[0] <= time.monotonic():
+            del self.pages[key]
+            return None
+        return entry
+
+    def put(self, key: tuple[str, bytes], rendered_at: float, headers: list, body: bytes) -> None:
+        self.pages[key] = (rendered_at + self.ttl, headers, body)
+        self.pages.move_to_end(key)
+        while len(self.pages) > self.max_pages:
+            self.pages.popitem(last=False)
+
+    def clear(self) -> None:
+        self.pages.clear()
+
+
+class BoardPageCache:
+    """ASGI middleware: a board page hit is answered from `PageStore` before routing."""
+
+    def __init__(self, app, store: PageStore):
+        self.app, self.store = app, store
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http" or scope["method"] != "GET" or not BOARD_PATH.match(scope["path"]):
+            await self.app(scope, receive, send)
+            return
+        key = (scope["path"], scope["query_string"])
+        hit = self.store.get(key)
+        if hit is not None:
+            _, headers, body = hit
+            await send({"type": "http.response.start", "status": 200, "headers": headers})
+            await send({"type": "http.response.body", "body": body})
+            return
+        await self.app(scope, receive, self._keeping(key, send))
+
+    def _keeping(self, key: tuple[str, bytes], send):
+        """Forward the route's answer; keep a fresh 200 page (the renderer's stamp says how fresh)."""
+        state: dict = {}
+
+        async def keep(message) -> None:
+            if message["type"] == "http.response.start":
+                headers = [(k, v) for k, v in message.get("headers", []) if k != RENDERED_AT]
+                stamp = next((v for k, v in message.get("headers", []) if k == RENDERED_AT), None)
+                if message["status"] == 200 and stamp is not None:
+                    state.update(rendered_at=float(stamp), headers=headers, body=[])
+                message = {**message, "headers": headers}
+            elif message["type"] == "http.response.body" and "body" in state:
+                state["body"].append(message.get("body", b""))
+                if not message.get("more_body", False):
+                    self.store.put(key, state["rendered_at"], state["headers"], b"".join(state["body"]))
+            await send(message)
+
+        return keep
 
 
 def cache_control(settings: Settings) -> str:

@@ -10,11 +10,14 @@ from fastapi import Depends, HTTPException, Query, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from contest_pipelines.api.auth import InvalidToken, decode_stream_token, decode_token, is_admin
+from contest_pipelines.clients.dagster_webserver import DagsterWebserverClient
 from contest_pipelines.db.engine import get_engine
 from contest_pipelines.settings import Settings, get_settings
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 bearer = HTTPBearer(auto_error=False)
+# The code location's name in workspace.yaml (the push path names the job inside it).
+CODE_LOCATION = "contest_pipelines"
 # The SSE route blocks on XREAD this long; the socket timeout must outlast it.
 SSE_BLOCK_SECONDS = 10
 
@@ -23,6 +26,16 @@ def _redis_url(settings: Settings) -> str:
     if not settings.redis_url:
         raise RuntimeError("REDIS_URL is not set (run through `contest-pipelines dev` for the embedded default)")
     return settings.redis_url
+
+
+@lru_cache(maxsize=2)
+def _webserver_client(url: str) -> DagsterWebserverClient:
+    return DagsterWebserverClient(url, location=CODE_LOCATION)
+
+
+def sync_launcher(settings: SettingsDep) -> DagsterWebserverClient | None:
+    """The Dagster webserver the push path launches runs through; None when it is not configured."""
+    return _webserver_client(settings.dagster_webserver_url) if settings.dagster_webserver_url else None
 
 
 @lru_cache(maxsize=4)
@@ -89,5 +102,6 @@ DbEngine = Annotated[sa.Engine, Depends(db_engine)]
 RedisDep = Annotated[redis.Redis, Depends(redis_client)]
 AsyncRedisDep = Annotated[aioredis.Redis, Depends(async_redis_client)]
 CurrentUser = Annotated[str, Depends(current_user)]
+SyncLauncher = Annotated[DagsterWebserverClient | None, Depends(sync_launcher)]
 StreamReader = Annotated[str, Depends(stream_reader)]
 AdminOnly = Depends(require_admin)

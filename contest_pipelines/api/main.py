@@ -64,7 +64,13 @@ def create_app() -> FastAPI:
             "%s still at the development default: set them before exposing the API", ", ".join(insecure)
         )
     app = FastAPI(title="contest_pipelines API", version="0.1.0")
-    origins = get_settings().cors_allowed_origins
+    settings = get_settings()
+    if settings.board_cache_seconds > 0:  # added before CORS, so CORS wraps it: cached pages get CORS headers too
+        app.state.board_page_store = board_cache.PageStore(settings.board_cache_seconds, settings.board_cache_pages)
+        app.add_middleware(board_cache.BoardPageCache, store=app.state.board_page_store)
+    else:
+        app.state.board_page_store = board_cache.PageStore(0, 1)
+    origins = settings.cors_allowed_origins
     if origins:
         # Only the listed front-ends; no cookies, so no credentials. A preflight from any other origin is refused.
         app.add_middleware(

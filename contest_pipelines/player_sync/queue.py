@@ -35,11 +35,12 @@ class ClaimedRequest:
     ends_at: datetime
 
 
-def due_requests(conn: sa.Connection, limit: int) -> list[tuple[str, int]]:
+def due_requests(conn: sa.Connection, limit: int, push_grace_seconds: float = 0) -> list[tuple[str, int]]:
     """(id, generation) of queued requests whose next attempt time has come, oldest first.
 
     A request whose handle a run is about to call for is left to that run (it takes it with
-    `claim_handle` just before its call), so two runs do not call Codeforces for one handle."""
+    `claim_handle` just before its call), so two runs do not call Codeforces for one handle. A request
+    pushed to a run of its own (`mark_pushed`) is left to that run for `push_grace_seconds`."""
     running = sa.alias(r, "running")
     handle_in_flight = (
         sa.select(running.c.id)
@@ -49,10 +50,27 @@ def due_requests(conn: sa.Connection, limit: int) -> list[tuple[str, int]]:
     rows = conn.execute(
         sa.select(r.c.id, r.c.generation)
         .where(r.c.status == "queued", r.c.next_attempt_at <= sa.func.now(), ~handle_in_flight)
+        .where(
+            sa.or_(
+                r.c.dagster_run_id.is_(None),
+                r.c.updated_at <= sa.func.now() - sa.func.make_interval(0, 0, 0, 0, 0, 0, push_grace_seconds),
+            )
+        )
         .order_by(r.c.next_attempt_at, r.c.created_at)
         .limit(limit)
     )
     return [(row.id, row.generation) for row in rows]
+
+
+def mark_pushed(conn: sa.Connection, request_id: str, run_id: str) -> bool:
+    """The request has a run of its own on the way: the sensor leaves it alone for a while. False when
+    the run (or another) already took it."""
+    result = conn.execute(
+        r.update()
+        .where(r.c.id == request_id, r.c.status == "queued", r.c.dagster_run_id.is_(None))
+        .values(dagster_run_id=run_id, updated_at=sa.func.now())
+    )
+    return result.rowcount == 1
 
 
 def next_due_at(conn: sa.Connection) -> datetime | None:

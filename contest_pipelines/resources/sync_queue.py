@@ -12,6 +12,7 @@ class SyncQueueResource(PostgresResource):
     recheck_seconds: float = 5.0
     deadline_seconds: float = 300.0
     batch_size: int = 200
+    push_grace_seconds: float = 15.0
 
     def policy(self) -> Policy:
         """The worker's retry policy, from this resource's configuration."""

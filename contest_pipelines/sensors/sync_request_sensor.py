@@ -8,6 +8,7 @@ import dagster as dg
 
 from contest_pipelines.jobs.cf_sync_job import cf_sync_job
 from contest_pipelines.player_sync import queue
+from contest_pipelines.player_sync.push import batch_run_config
 from contest_pipelines.resources import CodeforcesResource, SyncQueueResource
 
 # A dispatched request that is still queued this long after its run was requested is offered again
@@ -44,7 +45,9 @@ def sync_request_sensor(
     now = time.time()
     dispatched = {k: t for k, t in _load_cursor(context.cursor).items() if now - t < REDISPATCH_SECONDS}
     with sync_queue.engine().connect() as conn:
-        due = queue.due_requests(conn, limit=sync_queue.batch_size + len(dispatched))
+        due = queue.due_requests(
+            conn, limit=sync_queue.batch_size + len(dispatched), push_grace_seconds=sync_queue.push_grace_seconds
+        )
         next_due = None if due else queue.next_due_at(conn)
     fresh = [(rid, gen) for rid, gen in due if f"{rid}:{gen}" not in dispatched][: sync_queue.batch_size]
     if not fresh:
@@ -65,7 +68,7 @@ def sync_request_sensor(
         run_requests=[
             dg.RunRequest(
                 run_key=run_key,
-                run_config={"ops": {"process_sync_requests": {"config": {"request_ids": [rid for rid, _ in fresh]}}}},
+                run_config=batch_run_config([rid for rid, _ in fresh]),
                 tags={"sync/requests": str(len(fresh))},
             )
         ],

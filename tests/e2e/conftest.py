@@ -58,3 +58,43 @@ def dagster_daemon(env, db, fake_cf, tmp_path: Path, pg_server_url: str, monkeyp
             sys.stderr.write((tmp_path / "daemon.log").read_text()[-4000:])
         time.sleep(0.5)
         drop_database(pg_server_url, dagster_db)
+
+
+@pytest.fixture
+def dagster_webserver(dagster_daemon, tmp_path: Path) -> Iterator[str]:
+    """`dagster-webserver` on the daemon's instance: the GraphQL API the push path launches runs through."""
+    import socket
+
+    import httpx
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    log = open(tmp_path / "webserver.log", "wb")
+    server = subprocess.Popen(
+        [str(Path(sys.executable).parent / "dagster-webserver"), "-w", str(ROOT / "workspace.yaml"),
+         "-h", "127.0.0.1", "-p", str(port)],
+        cwd=ROOT, env=dagster_daemon, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+    )  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{url}/server_info", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.3)
+        else:
+            raise AssertionError(
+                f"dagster-webserver did not start:\n{(tmp_path / 'webserver.log').read_text()[-3000:]}"
+            )
+        yield url
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, signal.SIGKILL)
+            server.wait()
+        log.close()

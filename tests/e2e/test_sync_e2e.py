@@ -70,3 +70,49 @@ def test_sync_detected_arrives_on_the_sse_stream(dagster_daemon, live_api, db, r
         f"{live_api}/api/contests/sync/{response.json()['requestId']}", headers={"Authorization": f"Bearer {token}"}
     ).json()
     assert status["status"] == "detected"
+
+
+@pytest.fixture
+def push_env(dagster_webserver, monkeypatch):
+    """The API pushes: it launches each accepted request's run through the webserver."""
+    from contest_pipelines.settings import get_settings
+
+    monkeypatch.setenv("DAGSTER_WEBSERVER_URL", dagster_webserver)
+    get_settings.cache_clear()
+    return dagster_webserver
+
+
+def run_tags(webserver: str, run_id: str) -> dict[str, str]:
+    query = "query($id: ID!) { runOrError(runId: $id) { ... on Run { tags { key value } } } }"
+    body = httpx.post(f"{webserver}/graphql", json={"query": query, "variables": {"id": run_id}}, timeout=10).json()
+    return {t["key"]: t["value"] for t in body["data"]["runOrError"]["tags"]}
+
+
+def test_an_accepted_sync_is_pushed_to_a_run_of_its_own(push_env, live_api, db, redis_client, fake_cf):
+    import sqlalchemy as sa
+
+    from contest_pipelines.db.tables import sync_requests
+
+    load(db, room_fixture())
+    fake_cf.add_submission("tourist", "1843A", "OK", created=int(time.time()) - 300)
+    token = issue_token(TEST_JWT_SECRET, "u1")
+    received: queue.Queue = queue.Queue()
+    ready = threading.Event()
+    threading.Thread(target=listen, args=(live_api, token, received, ready), daemon=True).start()
+    assert ready.wait(10)
+
+    response = httpx.post(
+        f"{live_api}/api/contests/sync",
+        json={"roomId": "room-1", "problemId": "1843A"},
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert response.status_code == 202
+    assert received.get(timeout=10)["event"] == "sync.queued"
+    try:
+        detected = received.get(timeout=HANG_GUARD_SECONDS)
+    except queue.Empty:
+        pytest.fail(f"no sync.detected on SSE; the stream holds {events.read_since(redis_client, 'u1')}")
+    assert detected["event"] == "sync.detected"
+    with db.connect() as conn:
+        run_id = conn.execute(sa.select(sync_requests.c.dagster_run_id)).scalar_one()
+    assert run_tags(push_env, run_id)["sync/path"] == "push"  # the pushed run did it, not the sensor

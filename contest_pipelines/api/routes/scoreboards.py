@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request, Response
 
-from contest_pipelines.api.board_cache import BoardPage
+from contest_pipelines.api.board_cache import RENDERED_AT, BoardPage
 from contest_pipelines.api.deps import DbEngine, RedisDep
 from contest_pipelines.api.schemas import ID_PATTERN, MAX_OFFSET, IdPath, errors
 
@@ -26,10 +26,11 @@ Around = Annotated[
 
 
 async def _respond(request: Request, engine, r, *key) -> Response:
-    body = await request.app.state.board_pages(engine, r, *key)
-    return Response(
-        body, media_type="application/json", headers={"Cache-Control": request.app.state.board_cache_control}
-    )
+    rendered_at, body = await request.app.state.board_pages(engine, r, *key)
+    headers = {"Cache-Control": request.app.state.board_cache_control}
+    if request.app.state.board_page_store.ttl > 0:  # for BoardPageCache, which strips it
+        headers[RENDERED_AT.decode()] = repr(rendered_at)
+    return Response(body, media_type="application/json", headers=headers)
 
 
 @router.get("/rooms/{room_id}/scoreboard", response_model=BoardPage, responses=errors(404, 422))

@@ -5,13 +5,14 @@ import uuid
 from datetime import UTC, datetime
 
 import redis
-from fastapi import APIRouter, HTTPException, status
+from fastapi import APIRouter, BackgroundTasks, HTTPException, status
 from fastapi.responses import JSONResponse
 
 from contest_pipelines import events
-from contest_pipelines.api.deps import CurrentUser, DbEngine, RedisDep, SettingsDep
+from contest_pipelines.api.deps import CurrentUser, DbEngine, RedisDep, SettingsDep, SyncLauncher
 from contest_pipelines.api.schemas import RateLimited, SyncBody, SyncQueued, SyncStatus, errors
 from contest_pipelines.player_sync import intake, queries
+from contest_pipelines.player_sync.push import push
 
 router = APIRouter(prefix="/api/contests", tags=["sync"])
 log = logging.getLogger(__name__)
@@ -24,7 +25,13 @@ log = logging.getLogger(__name__)
     responses={**errors(400, 401, 404, 422), 429: {"model": RateLimited, "description": "the player's Sync cooldown"}},
 )
 def request_sync(
-    body: SyncBody, user_id: CurrentUser, engine: DbEngine, r: RedisDep, settings: SettingsDep
+    body: SyncBody,
+    user_id: CurrentUser,
+    engine: DbEngine,
+    r: RedisDep,
+    settings: SettingsDep,
+    launcher: SyncLauncher,
+    background: BackgroundTasks,
 ) -> SyncQueued | JSONResponse:
     """Queue a check of the caller's Codeforces submissions for one problem of a room."""
     with engine.connect() as conn:
@@ -62,6 +69,9 @@ def request_sync(
     except redis.RedisError as exc:
         # The request is queued in PostgreSQL and will be processed; only the notification is lost.
         log.warning("sync request %s queued but its sync.queued event was not published: %s", request_id, exc)
+    if launcher is not None:
+        # After the 202 is sent: start its run now rather than at the sensor's next tick.
+        background.add_task(push, engine, launcher, request_id)
     return SyncQueued(requestId=request_id, position=position)
 
 

@@ -177,3 +177,36 @@ def test_board_routes_take_their_engine_and_redis_through_dependencies(client):
     finally:
         app.dependency_overrides.clear()
     assert body["source"] == "postgres" and [r["userId"] for r in body["rows"]] == ["ann", "dan", "bob", "cat"]
+
+
+def test_a_cache_hit_is_answered_before_routing_and_keeps_its_headers(client, monkeypatch, db):
+    from contest_pipelines import scoreboards
+
+    monkeypatch.setenv("CORS_ALLOWED_ORIGINS", "https://play.example.org")
+    app = app_with_cache(monkeypatch, "60")
+    reads = []
+    real_read = scoreboards.read
+    monkeypatch.setattr(scoreboards, "read", lambda *a, **kw: reads.append(a[2:]) or real_read(*a, **kw))
+    with TestClient(app) as cached:
+        origin = {"Origin": "https://play.example.org"}
+        first = cached.get("/api/rooms/p1/scoreboard", params={"limit": 10}, headers=origin)
+        app.dependency_overrides[db_engine_dependency()] = lambda: (_ for _ in ()).throw(AssertionError("routed"))
+        hit = cached.get("/api/rooms/p1/scoreboard", params={"limit": 10}, headers=origin)
+        app.dependency_overrides.clear()
+    assert hit.content == first.content and len(reads) == 1  # no dependency resolved, no render
+    for response in (first, hit):
+        assert "x-board-rendered-at" not in response.headers  # the private stamp never leaves the process
+        assert response.headers["cache-control"] == "public, max-age=60"
+        assert response.headers["access-control-allow-origin"] == "https://play.example.org"
+        assert response.headers["content-type"] == "application/json"
+
+
+def test_the_private_stamp_never_leaves_without_the_cache(client, monkeypatch):
+    with TestClient(app_with_cache(monkeypatch, "0")) as uncached:
+        assert "x-board-rendered-at" not in uncached.get("/api/rooms/p1/scoreboard").headers
+
+
+def db_engine_dependency():
+    from contest_pipelines.api.deps import db_engine
+
+    return db_engine
