@@ -150,6 +150,8 @@ def dev(
     """Everything on one machine: embedded services if needed, migrations, Dagster UI + daemon, API."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     env = prepare_environment(data_dir)
+    # The API launches each accepted sync's run through this webserver at once (the push path).
+    env.setdefault("DAGSTER_WEBSERVER_URL", f"http://127.0.0.1:{dagster_port}")
     from contest_pipelines.db.migrate import upgrade
 
     upgrade(env["DATABASE_URL"])

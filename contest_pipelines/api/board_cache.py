@@ -10,6 +10,9 @@ Two layers: `BoardPageCache`, a plain ASGI middleware, answers a hit before rout
 and a send: no dependency resolution, validation or serialisation); a miss goes through the route,
 whose renderer coalesces concurrent misses, and the middleware keeps the bytes until the render is
 BOARD_CACHE_SECONDS old (the renderer stamps when it rendered, so the two layers never add up).
+When a page expires, one request re-renders it while the others are still answered the page just
+expired (stale-while-revalidate, for at most another BOARD_CACHE_SECONDS): a burst never queues
+behind a render.
 """
 
 import re
@@ -123,13 +126,21 @@ class PageStore:
     def __init__(self, ttl: float, max_pages: int):
         self.ttl, self.max_pages = ttl, max_pages
         self.pages: OrderedDict[tuple[str, bytes], tuple[float, list, bytes]] = OrderedDict()
+        self.refreshing: set[tuple[str, bytes]] = set()
 
-    def get(self, key: tuple[str, bytes]) -> tuple[float, list, bytes] | None:
+    def get(self, key: tuple[str, bytes]) -> tuple[tuple[float, list, bytes] | None, bool]:
+        """(the entry or None, whether it is fresh). An expired entry stays usable, as stale, for one
+        more period while it is being re-rendered; after that it is gone."""
         entry = self.pages.get(key)
-        if entry is not None and entry[0] <= time.monotonic():
-            del self.pages[key]
-            return None
-        return entry
+        if entry is None:
+            return None, False
+        now = time.monotonic()
+        if now < entry[0]:
+            return entry, True
+        if now < entry[0] + self.ttl:
+            return entry, False
+        del self.pages[key]
+        return None, False
 
     def put(self, key: tuple[str, bytes], rendered_at: float, headers: list, body: bytes) -> None:
         self.pages[key] = (rendered_at + self.ttl, headers, body)
@@ -152,13 +163,20 @@ class BoardPageCache:
             await self.app(scope, receive, send)
             return
         key = (scope["path"], scope["query_string"])
-        hit = self.store.get(key)
-        if hit is not None:
-            _, headers, body = hit
+        entry, fresh = self.store.get(key)
+        if entry is not None and (fresh or key in self.store.refreshing):
+            _, headers, body = entry
             await send({"type": "http.response.start", "status": 200, "headers": headers})
             await send({"type": "http.response.body", "body": body})
             return
-        await self.app(scope, receive, self._keeping(key, send))
+        if entry is None:  # a cold miss: the renderer coalesces concurrent ones
+            await self.app(scope, receive, self._keeping(key, send))
+            return
+        self.store.refreshing.add(key)  # this request re-renders; the others get the page just expired
+        try:
+            await self.app(scope, receive, self._keeping(key, send))
+        finally:
+            self.store.refreshing.discard(key)
 
     def _keeping(self, key: tuple[str, bytes], send):
         """Forward the route's answer; keep a fresh 200 page (the renderer's stamp says how fresh)."""
