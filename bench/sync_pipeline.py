@@ -167,7 +167,8 @@ class Bench:
     def load_players(self) -> None:
         """bench-room: warm + p0..pS-1 (handles hwarm, h0..) + push players r0..rS-1 (handles k0..);
         drain-room: q0..qN-1 (handles g0..)."""
-        latency = {"warm": "hwarm", "rwarm": "kwarm"} | {f"p{i}": f"h{i}" for i in range(self.args.latency_samples)}
+        latency = {"warm": "hwarm", "rwarm": "kwarm", "dead": "hdead"}
+        latency |= {f"p{i}": f"h{i}" for i in range(self.args.latency_samples)}
         latency |= {f"r{i}": f"k{i}" for i in range(self.args.latency_samples)}
         drain = {f"q{i}": f"g{i}" for i in range(self.args.players)}
         fixture = {"players": [{"userId": u, "cfHandle": h} for u, h in (latency | drain).items()],
@@ -449,6 +450,50 @@ class Bench:
         put("push_over_sensor_p50", "    ratio push p50 / sensor p50", ratio(push50, pct(rows[0][1], 50)), "x",
             target((push50 or 99) <= 2 and (push95 or 99) <= 3, "push p50 <= 2 s and p95 <= 3 s"))  # fmt: skip
 
+    # ------------------------------------------------------------------ phase 3: a dead judge
+
+    def phase_dead_judge(self) -> None:
+        """Codeforces answers 503 to every call: how long until the player hears cf_unavailable?"""
+        print("\nphase 3: a dead judge (every call answers HTTP 503), one player, real retry delays (5, 10, 20 s)")
+        self.fake.inject("http503", times=10_000)
+        try:
+            events: list[tuple[float, str, dict]] = []
+            done = threading.Event()
+
+            def listen() -> None:
+                with httpx.stream("GET", f"{self.api}/api/events", headers=self.headers("dead"),
+                                  timeout=httpx.Timeout(10, read=300)) as resp:  # fmt: skip
+                    kind = None
+                    for line in resp.iter_lines():
+                        if line.startswith("event:"):
+                            kind = line.partition(":")[2].strip()
+                        elif line.startswith("data:") and kind:
+                            events.append((time.perf_counter(), kind, json.loads(line.partition(":")[2])))
+                            if kind in ("sync.failed", "sync.detected"):
+                                done.set()
+                                return
+
+            threading.Thread(target=listen, daemon=True).start()
+            time.sleep(1)
+            t0 = time.perf_counter()
+            self.client.post("/api/contests/sync", json={"roomId": "bench-room", "problemId": "1843A"},
+                             headers=self.headers("dead"))  # fmt: skip
+            done.wait(330)
+        finally:
+            self.fake.clear_faults()
+        final = next(((t, k, d) for t, k, d in events if k in ("sync.failed", "sync.detected")), None)
+        retries = [(round(t - t0, 1), d.get("attempt")) for t, k, d in events if k == "sync.retrying"]
+        answer = final[0] - t0 if final else None
+        put("dead_judge_answer_s", "POST -> sync.failed {reason: cf_unavailable}", answer, "s",
+            target(final is not None and final[2].get("reason") == "cf_unavailable" and (answer or 999) <= 120,
+                   "cf_unavailable within 2 min"))  # fmt: skip
+        put("dead_judge_retrying", "    sync.retrying events (seconds after POST, attempt)", retries)
+        put(
+            "dead_judge_calls",
+            "    calls that reached the judge",
+            len(self.fake.calls_for("user.status")) - self.calls_before,
+        )
+
     # ------------------------------------------------------------------ phase 2: drain
 
     async def player(self, client: httpx.AsyncClient, i: int, out: list) -> None:
@@ -561,6 +606,8 @@ def main() -> int:
             bench.phase_latency()
             bench.phase_push()
             bench.phase_drain()
+            bench.calls_before = len(bench.fake.calls_for("user.status"))
+            bench.phase_dead_judge()
         finally:
             bench.daemon_errors()
             print("cleaning up: daemon, API, databases, Redis db 14, fake Codeforces")

@@ -59,6 +59,9 @@ class Settings(BaseSettings):
     # request to its run this long before it dispatches it itself.
     dagster_webserver_url: str | None = None
     sync_push_grace_seconds: float = Field(15.0, ge=0)
+    # Only a request with at most this many waiting (itself included) is pushed: a burst is left to the
+    # sensor, which batches it into one run instead of one process per request.
+    sync_push_max_position: int = Field(4, ge=0)
     events_stream_maxlen: int = Field(1000, ge=10)
     sse_keepalive_seconds: float = Field(15.0, gt=0)
     # A rendered board page is shared by the requests of one API process for this long (0: off).

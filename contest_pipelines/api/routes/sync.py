@@ -69,8 +69,9 @@ def request_sync(
     except redis.RedisError as exc:
         # The request is queued in PostgreSQL and will be processed; only the notification is lost.
         log.warning("sync request %s queued but its sync.queued event was not published: %s", request_id, exc)
-    if launcher is not None:
-        # After the 202 is sent: start its run now rather than at the sensor's next tick.
+    if launcher is not None and position <= settings.sync_push_max_position:
+        # After the 202 is sent: start its run now rather than at the sensor's next tick. A burst
+        # (a long queue) is left to the sensor, which batches it into one run.
         background.add_task(push, engine, launcher, request_id)
     return SyncQueued(requestId=request_id, position=position)
 

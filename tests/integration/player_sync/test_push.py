@@ -87,3 +87,51 @@ def test_a_failed_push_leaves_the_request_to_the_sensor_at_once(db, enqueue, cap
     assert "not pushed" in caplog.text
     with db.connect() as conn:
         assert [rid for rid, _ in queue.due_requests(conn, 10, push_grace_seconds=60)] == [request_id]
+
+
+class RecordingLauncher:
+    """Stands in for the webserver client: records each launch."""
+
+    def __init__(self):
+        self.launched: list[dict] = []
+
+    def launch_run(self, job_name: str, run_config: dict, tags: dict) -> str:
+        self.launched.append(run_config)
+        return f"run-{len(self.launched)}"
+
+
+def test_the_api_pushes_a_lone_request_and_leaves_a_burst_to_the_sensor(env, db, monkeypatch):
+    from fastapi.testclient import TestClient
+
+    from contest_pipelines.api.auth import issue_token
+    from contest_pipelines.api.deps import sync_launcher
+    from contest_pipelines.api.main import create_app
+    from contest_pipelines.settings import get_settings
+    from tests.conftest import TEST_JWT_SECRET
+
+    monkeypatch.setenv("SYNC_PUSH_MAX_POSITION", "2")
+    get_settings.cache_clear()
+    players = {f"u{i}": f"h{i}" for i in range(4)}
+    load(db, room_fixture(players=players))
+    launcher = RecordingLauncher()
+    app = create_app()
+    app.dependency_overrides[sync_launcher] = lambda: launcher
+
+    def sync(user: str) -> dict:
+        response = TestClient(app).post(
+            "/api/contests/sync",
+            json={"roomId": "room-1", "problemId": "1843A"},
+            headers={"Authorization": f"Bearer {issue_token(TEST_JWT_SECRET, user)}"},
+        )
+        assert response.status_code == 202
+        return response.json()
+
+    first, second, third = sync("u0"), sync("u1"), sync("u2")
+    assert [c["ops"]["process_sync_requests"]["config"]["request_ids"] for c in launcher.launched] == [
+        [first["requestId"]],
+        [second["requestId"]],
+    ]  # the third waits behind two: the sensor batches it
+    assert third["position"] == 3
+    with db.connect() as conn:
+        pushed = dict(conn.execute(sa.select(sync_requests.c.id, sync_requests.c.dagster_run_id)).all())
+    assert pushed == {first["requestId"]: "run-1", second["requestId"]: "run-2", third["requestId"]: None}
