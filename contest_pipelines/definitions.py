@@ -53,6 +53,7 @@ def build_resources(settings: Settings) -> dict:
             deadline_seconds=settings.sync_deadline_seconds,
             batch_size=settings.sync_batch_size,
             push_grace_seconds=settings.sync_push_grace_seconds,
+            stream_maxlen=settings.events_stream_maxlen,
         ),
         "postgres": PostgresResource(database_url=dg.EnvVar("DATABASE_URL")),
         "redis": RedisResource(redis_url=dg.EnvVar("REDIS_URL")),

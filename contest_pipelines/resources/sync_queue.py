@@ -13,6 +13,7 @@ class SyncQueueResource(PostgresResource):
     deadline_seconds: float = 300.0
     batch_size: int = 200
     push_grace_seconds: float = 15.0
+    stream_maxlen: int = 1000  # EVENTS_STREAM_MAXLEN: the worker caps the players' streams as the API does
 
     def policy(self) -> Policy:
         """The worker's retry policy, from this resource's configuration."""
@@ -21,4 +22,5 @@ class SyncQueueResource(PostgresResource):
             max_attempts=self.max_attempts,
             recheck_seconds=self.recheck_seconds,
             deadline_seconds=self.deadline_seconds,
+            stream_maxlen=self.stream_maxlen,
         )

@@ -65,3 +65,11 @@ def test_unset_integrations_stay_unconfigured(env, monkeypatch):
     resources = build_resources(Settings(_env_file=None))
     with dg.build_resources({k: resources[k] for k in ("match_provider", "game_platform")}) as built:
         assert not built.match_provider.configured and not built.game_platform.configured
+
+
+def test_the_worker_caps_event_streams_as_configured(env, monkeypatch):
+    from contest_pipelines.definitions import build_resources
+    from contest_pipelines.settings import Settings
+
+    monkeypatch.setenv("EVENTS_STREAM_MAXLEN", "250")
+    assert build_resources(Settings())["sync_queue"].policy().stream_maxlen == 250
