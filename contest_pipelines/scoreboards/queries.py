@@ -70,6 +70,22 @@ def all_rows(conn: sa.Connection, scope: str, scope_id: str) -> list[Row]:
         return _rows(conn.execute(sa.text(f"SELECT * FROM ({members}) b {ORDER}"), {"scope_id": scope_id}))
 
 
+# A room's team board: a team scores the sum of its members' results and its last scoring time is the
+# latest of theirs (domain.scoring.team_totals; tests/integration/scoreboards holds the two equal).
+TEAMS_SQL = """
+    SELECT m.team_id AS user_id, COALESCE(sum(b.points), 0)::bigint AS points, max(b.last_scored_at) AS last_scored_at
+    FROM ({members}) b JOIN room_members m ON m.room_id = :scope_id AND m.user_id = b.user_id
+    WHERE m.team_id IS NOT NULL GROUP BY m.team_id"""
+
+
+def team_rows(conn: sa.Connection, room_id: str) -> list[Row]:
+    """The room's team board from PostgreSQL, in board order (a team's id in `user_id`)."""
+    members, _ = board_query(conn, "room", room_id)
+    teams = TEAMS_SQL.format(members=members)
+    with hash_joins(conn):
+        return _rows(conn.execute(sa.text(f"SELECT * FROM ({teams}) t {ORDER}"), {"scope_id": room_id}))
+
+
 def all_scores(conn: sa.Connection, members: str, scope_id: str) -> list[tuple[str, float]]:
     """The whole board (`members`, its query from `board_query`) as (user_id, board score), in no
     particular order: what a rebuild writes. Times come as Unix seconds, so no datetime is built for 50k rows."""

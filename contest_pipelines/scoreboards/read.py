@@ -10,8 +10,7 @@ import logging
 import redis
 import sqlalchemy as sa
 
-from contest_pipelines.domain.ranking import Row, rank_rows, sort_key
-from contest_pipelines.domain.scoring import MemberResult, team_totals
+from contest_pipelines.domain.ranking import rank_rows
 from contest_pipelines.scoreboards import queries, store
 from contest_pipelines.scoreboards.board import BOARD_RANKING, Board, BoardNotFound
 
@@ -57,15 +56,12 @@ def read_teams(
     """A room's team board, computed from PostgreSQL: a team scores the sum of its members' results.
     `around` (a user id) centres the page on that player's team."""
     with engine.connect() as conn:
-        members = queries.all_rows(conn, "room", room_id)
-        team_of = queries.team_of(conn, room_id)
-    results = {row.user_id: MemberResult(row.points, row.last_scored_at) for row in members}
-    teams = team_totals(results, team_of)
-    ordered = sorted((Row(team, r.points, r.last_scored_at) for team, r in teams.items()), key=sort_key)
+        ordered = queries.team_rows(conn, room_id)  # aggregated in SQL: Python sees teams, not members
+        team = queries.team_of(conn, room_id, [around]).get(around) if around is not None else None
     if around is not None:
-        if team_of.get(around) is None:
+        if team is None:
             raise BoardNotFound(f"{around!r} plays for no team in room {room_id!r}")
-        position = next(i for i, row in enumerate(ordered) if row.user_id == team_of[around])
+        position = next(i for i, row in enumerate(ordered) if row.user_id == team)
         offset = max(position - limit // 2, 0)
     ranking = BOARD_RANKING["room"]
     page = rank_rows(ordered, ranking)[offset : offset + limit]

@@ -99,3 +99,38 @@ def test_loading_new_members_makes_the_redis_board_rebuild(db, redis_client):
     load(db, prediction_fixture(rooms={"p2": {"cat": (2, 2)}}))  # a new room of the tournament, a new member
     board = scoreboards.read(db, redis_client, "tournament", "t1")
     assert board.source == "redis" and {r.user_id for r in board.rows} == {"ann", "bob", "cat"}
+
+
+team_names = st.sampled_from(["red", "Red", "blue", "é", None])
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
+@given(rows=entries, teams=st.lists(team_names, min_size=25, max_size=25))
+def test_the_team_board_in_sql_equals_the_domain_rule(db, rows, teams):
+    """`queries.team_rows` aggregates in SQL what `domain.scoring.team_totals` says, ties and all."""
+    from contest_pipelines.db.tables import room_members, room_results
+    from contest_pipelines.db.tables import teams as teams_table
+    from contest_pipelines.domain.ranking import Row, rank_rows, sort_key
+    from contest_pipelines.domain.scoring import MemberResult, team_totals
+
+    with db.begin() as conn:
+        conn.execute(sa.text("TRUNCATE leagues, tournaments, players, rooms, teams, board_versions CASCADE"))
+    load(db, prediction_fixture(rooms={"p1": {u: (0, 0) for u in rows}}))
+    team_of = {u: t for u, t in zip(sorted(rows), teams)}
+    with db.begin() as conn:
+        named = sorted({t for t in team_of.values() if t})
+        if named:
+            conn.execute(teams_table.insert(), [{"team_id": t, "name": t} for t in named])
+        for user, team in team_of.items():
+            conn.execute(room_members.update().where(room_members.c.user_id == user).values(team_id=team))
+        conn.execute(
+            room_results.insert(),
+            [{"room_id": "p1", "user_id": u, "points": p, "last_scored_at": t if p else None, "version": 1}
+             for u, (p, t) in rows.items()],
+        )  # fmt: skip
+    results = {u: MemberResult(p, t if p else None) for u, (p, t) in rows.items()}
+    expected = sorted(
+        (Row(t, r.points, r.last_scored_at) for t, r in team_totals(results, team_of).items()), key=sort_key
+    )
+    board = scoreboards.read_teams(db, "p1", limit=100)
+    assert board.rows == rank_rows(expected, "ordinal") and board.total == len(expected)
