@@ -16,6 +16,16 @@ from contest_pipelines.settings import dagster_storage_url
 from tests.conftest import ROOT, _with_path
 
 
+def stop_group(process: subprocess.Popen) -> None:
+    """SIGTERM to the child's process group (its code servers too), SIGKILL after 30 s."""
+    os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+
+
 @pytest.fixture
 def dagster_daemon(env, db, fake_cf, tmp_path: Path, pg_server_url: str, monkeypatch) -> Iterator[dict[str, str]]:
     """Starts `dagster-daemon run` against the test services; Dagster's own storage in a PostgreSQL db."""
@@ -47,12 +57,7 @@ def dagster_daemon(env, db, fake_cf, tmp_path: Path, pg_server_url: str, monkeyp
     try:
         yield daemon_env
     finally:
-        os.killpg(daemon.pid, signal.SIGTERM)
-        try:
-            daemon.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(daemon.pid, signal.SIGKILL)
-            daemon.wait()
+        stop_group(daemon)
         log.close()
         if daemon.returncode not in (0, -signal.SIGTERM, 143):
             sys.stderr.write((tmp_path / "daemon.log").read_text()[-4000:])
@@ -91,10 +96,5 @@ def dagster_webserver(dagster_daemon, tmp_path: Path) -> Iterator[str]:
             )
         yield url
     finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.pid, signal.SIGKILL)
-            server.wait()
+        stop_group(server)
         log.close()

@@ -33,22 +33,18 @@ def listen(live_api: str, token: str, sink: queue.Queue, ready: threading.Event)
                 event[field] = value.lstrip(" ")
 
 
-def test_sync_detected_arrives_on_the_sse_stream(dagster_daemon, live_api, db, redis_client, fake_cf):
-    load(db, room_fixture(team_of={"u1": "t1"}))
-    submission = fake_cf.add_submission("tourist", "1843A", "OK", created=int(time.time()) - 300)
-    token = issue_token(TEST_JWT_SECRET, "u1")
+def sync_and_wait(live_api: str, token: str, redis_client) -> tuple[httpx.Response, dict]:
+    """Subscribe, POST a sync of 1843A in room-1, see sync.queued, then wait for sync.detected."""
     received: queue.Queue = queue.Queue()
     ready = threading.Event()
     threading.Thread(target=listen, args=(live_api, token, received, ready), daemon=True).start()
     assert ready.wait(10)
-
     response = httpx.post(
         f"{live_api}/api/contests/sync",
         json={"roomId": "room-1", "problemId": "1843A"},
         headers={"Authorization": f"Bearer {token}"},
     )
     assert response.status_code == 202
-
     queued = received.get(timeout=10)
     assert queued["event"] == "sync.queued" and json.loads(queued["data"]) == {"position": 1}
     try:
@@ -56,6 +52,14 @@ def test_sync_detected_arrives_on_the_sse_stream(dagster_daemon, live_api, db, r
     except queue.Empty:
         pytest.fail(f"no sync.detected on SSE; the stream holds {events.read_since(redis_client, 'u1')}")
     assert detected["event"] == "sync.detected"
+    return response, detected
+
+
+def test_sync_detected_arrives_on_the_sse_stream(dagster_daemon, live_api, db, redis_client, fake_cf):
+    load(db, room_fixture(team_of={"u1": "t1"}))
+    submission = fake_cf.add_submission("tourist", "1843A", "OK", created=int(time.time()) - 300)
+    token = issue_token(TEST_JWT_SECRET, "u1")
+    response, detected = sync_and_wait(live_api, token, redis_client)
     assert json.loads(detected["data"]) == {
         "roomId": "room-1",
         "userId": "u1",
@@ -95,24 +99,7 @@ def test_an_accepted_sync_is_pushed_to_a_run_of_its_own(push_env, live_api, db, 
 
     load(db, room_fixture())
     fake_cf.add_submission("tourist", "1843A", "OK", created=int(time.time()) - 300)
-    token = issue_token(TEST_JWT_SECRET, "u1")
-    received: queue.Queue = queue.Queue()
-    ready = threading.Event()
-    threading.Thread(target=listen, args=(live_api, token, received, ready), daemon=True).start()
-    assert ready.wait(10)
-
-    response = httpx.post(
-        f"{live_api}/api/contests/sync",
-        json={"roomId": "room-1", "problemId": "1843A"},
-        headers={"Authorization": f"Bearer {token}"},
-    )
-    assert response.status_code == 202
-    assert received.get(timeout=10)["event"] == "sync.queued"
-    try:
-        detected = received.get(timeout=HANG_GUARD_SECONDS)
-    except queue.Empty:
-        pytest.fail(f"no sync.detected on SSE; the stream holds {events.read_since(redis_client, 'u1')}")
-    assert detected["event"] == "sync.detected"
+    sync_and_wait(live_api, issue_token(TEST_JWT_SECRET, "u1"), redis_client)
     with db.connect() as conn:
         run_id = conn.execute(sa.select(sync_requests.c.dagster_run_id)).scalar_one()
     assert run_tags(push_env, run_id)["sync/path"] == "push"  # the pushed run did it, not the sensor
