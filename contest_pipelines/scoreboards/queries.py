@@ -1,6 +1,7 @@
 """The boards' SQL: who is on a board with which score, a whole board, and a ranked page of it."""
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import ARRAY
 
 from contest_pipelines.db.engine import hash_joins
 from contest_pipelines.db.sql import seconds
@@ -138,5 +139,6 @@ def team_of(conn: sa.Connection, room_id: str, user_ids: list[str] | None = None
     """The team each member plays for in the room (None: no team); only `user_ids` when given (a page)."""
     query = sa.select(room_members.c.user_id, room_members.c.team_id).where(room_members.c.room_id == room_id)
     if user_ids is not None:
-        query = query.where(room_members.c.user_id.in_(user_ids))
+        # One array parameter, not one bind per user: a page render compiles and sends a constant query.
+        query = query.where(room_members.c.user_id == sa.any_(sa.bindparam("users", user_ids, type_=ARRAY(sa.Text))))
     return dict(conn.execute(query).all())
