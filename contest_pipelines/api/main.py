@@ -18,7 +18,7 @@ from contest_pipelines.api import board_cache
 from contest_pipelines.api.routes import admin, events, health, scoreboards, sync
 from contest_pipelines.clients import quiet_http_logs
 from contest_pipelines.player_sync.intake import RejectReason, SyncRequestRejected
-from contest_pipelines.settings import get_settings
+from contest_pipelines.settings import Settings, get_settings
 
 ERROR_CODES = {
     401: "unauthorized",
@@ -56,38 +56,41 @@ class RedactStreamTokens(logging.Filter):
         return True
 
 
-def create_app() -> FastAPI:
-    quiet_http_logs()
-    insecure = get_settings().insecure_defaults
-    if insecure:
-        logging.getLogger(__name__).warning(
-            "%s still at the development default: set them before exposing the API", ", ".join(insecure)
-        )
-    app = FastAPI(title="contest_pipelines API", version="0.1.0")
-    settings = get_settings()
-    if settings.board_cache_seconds > 0:  # added before CORS, so CORS wraps it: cached pages get CORS headers too
-        app.state.board_page_store = board_cache.PageStore(settings.board_cache_seconds, settings.board_cache_pages)
+def _add_middleware(app: FastAPI, settings: Settings) -> None:
+    """The board page cache inside CORS (added first, so CORS wraps it and cached pages get CORS headers)."""
+    ttl = settings.board_cache_seconds
+    app.state.board_page_store = board_cache.PageStore(ttl, settings.board_cache_pages if ttl > 0 else 1)
+    if ttl > 0:
         app.add_middleware(board_cache.BoardPageCache, store=app.state.board_page_store)
-    else:
-        app.state.board_page_store = board_cache.PageStore(0, 1)
-    origins = settings.cors_allowed_origins
-    if origins:
+    if settings.cors_allowed_origins:
         # Only the listed front-ends; no cookies, so no credentials. A preflight from any other origin is refused.
         app.add_middleware(
             CORSMiddleware,
-            allow_origins=origins,
+            allow_origins=settings.cors_allowed_origins,
             allow_methods=["GET", "POST", "DELETE"],
             allow_headers=["Authorization", "Content-Type", "Last-Event-ID"],
             expose_headers=["Retry-After"],
             max_age=600,
         )
+
+
+def create_app() -> FastAPI:
+    quiet_http_logs()
+    settings = get_settings()
+    if settings.insecure_defaults:
+        logging.getLogger(__name__).warning(
+            "%s still at the development default: set them before exposing the API",
+            ", ".join(settings.insecure_defaults),
+        )
+    app = FastAPI(title="contest_pipelines API", version="0.1.0")
+    _add_middleware(app, settings)
     access_log = logging.getLogger("uvicorn.access")
     if not any(isinstance(f, RedactStreamTokens) for f in access_log.filters):
         access_log.addFilter(RedactStreamTokens())
     for module in (sync, events, scoreboards, health, admin):
         app.include_router(module.router)
-    app.state.board_pages = board_cache.page_renderer(get_settings())
-    app.state.board_cache_control = board_cache.cache_control(get_settings())
+    app.state.board_pages = board_cache.page_renderer(settings)
+    app.state.board_cache_control = board_cache.cache_control(settings)
 
     @app.exception_handler(SyncRequestRejected)
     async def _rejected(_: Request, exc: SyncRequestRejected) -> JSONResponse:
