@@ -135,10 +135,14 @@ def read_page(
     return Board(scope, scope_id, ranking, total, rows, "postgres", offset)
 
 
-def team_of(conn: sa.Connection, room_id: str, user_ids: list[str] | None = None) -> dict[str, str | None]:
-    """The team each member plays for in the room (None: no team); only `user_ids` when given (a page)."""
-    query = sa.select(room_members.c.user_id, room_members.c.team_id).where(room_members.c.room_id == room_id)
-    if user_ids is not None:
-        # One array parameter, not one bind per user: a page render compiles and sends a constant query.
-        query = query.where(room_members.c.user_id == sa.any_(sa.bindparam("users", user_ids, type_=ARRAY(sa.Text))))
-    return dict(conn.execute(query).all())
+def team_of(conn: sa.Connection, room_id: str, user_ids: list[str]) -> dict[str, str | None]:
+    """The team each listed member plays for in the room (None: no team)."""
+    # One array parameter, not one bind per user: a page render compiles and sends a constant query.
+    users = sa.bindparam("users", user_ids, type_=ARRAY(sa.Text))
+    return dict(
+        conn.execute(
+            sa.select(room_members.c.user_id, room_members.c.team_id).where(
+                room_members.c.room_id == room_id, room_members.c.user_id == sa.any_(users)
+            )
+        ).all()
+    )

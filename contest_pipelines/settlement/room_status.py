@@ -32,19 +32,21 @@ def end_due_contest_rooms(conn: sa.Connection) -> int:
     return result.rowcount
 
 
-def prediction_rooms_to_poll(conn: sa.Connection) -> list[str]:
+def _to_poll() -> list[sa.ColumnElement[bool]]:
     """Started prediction rooms not yet ended, and ended ones still inside the correction window."""
     recent = sa.select(room_transitions.c.room_id).where(
         room_transitions.c.current == ENDED, room_transitions.c.at > sa.func.now() - CORRECTION_WINDOW
     )
-    return list(
-        conn.execute(
-            sa.select(rooms.c.room_id)
-            .where(rooms.c.kind == "prediction", rooms.c.starts_at <= sa.func.now())
-            .where(sa.or_(rooms.c.status != ENDED, rooms.c.room_id.in_(recent)))
-            .order_by(rooms.c.room_id)
-        ).scalars()
-    )
+    return [
+        rooms.c.kind == "prediction",
+        rooms.c.starts_at <= sa.func.now(),
+        sa.or_(rooms.c.status != ENDED, rooms.c.room_id.in_(recent)),
+    ]
+
+
+def prediction_rooms_to_poll(conn: sa.Connection) -> list[str]:
+    """The prediction rooms to ask the match provider about, by id."""
+    return list(conn.execute(sa.select(rooms.c.room_id).where(*_to_poll()).order_by(rooms.c.room_id)).scalars())
 
 
 def record_report(conn: sa.Connection, room_id: str, report: MatchReport) -> bool:
@@ -95,7 +97,9 @@ def pending_work(conn: sa.Connection, *, poll_provider: bool) -> tuple[int, int]
             rooms.c.kind == "contest", rooms.c.ends_at <= sa.func.now(), rooms.c.status != ENDED
         )
     ).scalar_one()
-    return due, len(prediction_rooms_to_poll(conn)) if poll_provider else 0
+    if not poll_provider:
+        return due, 0
+    return due, conn.execute(sa.select(sa.func.count()).where(*_to_poll())).scalar_one()
 
 
 @dataclass
