@@ -1,11 +1,14 @@
 """Health, readiness and the operator routes (queue overview, dead letters, replay)."""
 
+import gc
+import sys
+
 import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
 from contest_pipelines.api.auth import issue_token
-from contest_pipelines.api.main import create_app
+from contest_pipelines.api.main import GIL_SWITCH_SECONDS, create_app
 from contest_pipelines.db.tables import sync_requests
 from tests.conftest import TEST_JWT_SECRET
 from tests.factories import load, room_fixture
@@ -103,3 +106,13 @@ def test_the_api_warns_about_development_secrets_without_printing_them(monkeypat
     [record] = [r for r in caplog.records if r.name == "contest_pipelines.api.main"]
     assert "API_JWT_SECRET" in record.getMessage() and "ADMIN_TOKEN" not in record.getMessage()
     assert DEV_JWT_SECRET not in caplog.text
+
+
+def test_the_served_app_keeps_its_start_up_heap_out_of_the_collector_and_restores_it_at_shutdown(env, db):
+    switch = sys.getswitchinterval()
+    with TestClient(create_app()) as served:
+        assert served.get("/healthz").status_code == 200
+        assert gc.get_freeze_count() > 1000  # the modules, routes and models built at start-up
+        assert sys.getswitchinterval() == pytest.approx(GIL_SWITCH_SECONDS)
+    assert gc.get_freeze_count() == 0
+    assert sys.getswitchinterval() == pytest.approx(switch)
