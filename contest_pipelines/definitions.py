@@ -5,7 +5,9 @@ import dagster as dg
 from contest_pipelines.assets.challenge_solves import challenge_solves
 from contest_pipelines.assets.player_totals import player_totals
 from contest_pipelines.assets.settlement_ledger import settlement_ledger
+from contest_pipelines.assets.upcoming_contests import upcoming_contests
 from contest_pipelines.clients import quiet_http_logs
+from contest_pipelines.jobs.calendar_prune_job import calendar_prune_job
 from contest_pipelines.jobs.cf_sync_job import cf_sync_job
 from contest_pipelines.jobs.cleanup_job import cleanup_job
 from contest_pipelines.jobs.game_platform_sync_job import game_platform_sync_job
@@ -13,24 +15,28 @@ from contest_pipelines.jobs.onboarding_job import onboarding_job
 from contest_pipelines.jobs.room_status_job import room_status_job
 from contest_pipelines.jobs.roster_sync_job import roster_sync_job
 from contest_pipelines.jobs.totals_sweep_job import totals_sweep_job
+from contest_pipelines.jobs.upcoming_contests_job import upcoming_contests_job
 from contest_pipelines.resources import (
     CodeforcesResource,
     GamePlatformResource,
+    JudgesResource,
     MatchProviderResource,
     PostgresResource,
     RedisResource,
     SyncQueueResource,
 )
+from contest_pipelines.schedules.calendar_prune_schedule import calendar_prune_schedule
 from contest_pipelines.schedules.cleanup_schedule import cleanup_schedule
 from contest_pipelines.schedules.game_platform_sync_schedule import game_platform_sync_schedule
 from contest_pipelines.schedules.totals_sweep_schedule import totals_sweep_schedule
+from contest_pipelines.schedules.upcoming_contests_schedule import upcoming_contests_schedule
 from contest_pipelines.sensors.match_ended_sensor import match_ended_sensor
 from contest_pipelines.sensors.onboarding_request_sensor import onboarding_request_sensor
 from contest_pipelines.sensors.room_status_sensor import room_status_sensor
 from contest_pipelines.sensors.roster_change_sensor import roster_change_sensor
 from contest_pipelines.sensors.sync_request_sensor import sync_request_sensor
 from contest_pipelines.sensors.sync_run_failure_sensor import sync_run_failure_sensor
-from contest_pipelines.settings import Settings
+from contest_pipelines.settings import REAL_JUDGE_URLS, Settings
 
 
 def _deployed(settings: Settings, field: str) -> str | dg.EnvVar:
@@ -44,6 +50,13 @@ def _deployed(settings: Settings, field: str) -> str | dg.EnvVar:
 
 def build_resources(settings: Settings) -> dict:
     """Connection strings, endpoints and secrets are read at run time (EnvVar, hidden in the UI); tunables at load."""
+    codeforces = CodeforcesResource(
+        base_url=_deployed(settings, "codeforces_api_url"),
+        redis_url=dg.EnvVar("REDIS_URL"),
+        min_interval_seconds=settings.codeforces_min_interval_seconds,
+        circuit_seconds=settings.codeforces_circuit_seconds,
+        timeout_seconds=settings.codeforces_timeout_seconds,
+    )
     return {
         "sync_queue": SyncQueueResource(
             database_url=dg.EnvVar("DATABASE_URL"),
@@ -63,12 +76,10 @@ def build_resources(settings: Settings) -> dict:
             base_url=_deployed(settings, "game_platform_api_url"),
             token=_deployed(settings, "game_platform_api_token"),
         ),
-        "codeforces": CodeforcesResource(
-            base_url=_deployed(settings, "codeforces_api_url"),
-            redis_url=dg.EnvVar("REDIS_URL"),
-            min_interval_seconds=settings.codeforces_min_interval_seconds,
-            circuit_seconds=settings.codeforces_circuit_seconds,
-            timeout_seconds=settings.codeforces_timeout_seconds,
+        "codeforces": codeforces,
+        "judges": JudgesResource(
+            codeforces=codeforces,
+            **{f"{name}_url": _deployed(settings, f"{name}_url") for name in REAL_JUDGE_URLS},
         ),
     }
 
@@ -77,7 +88,7 @@ def build_resources(settings: Settings) -> dict:
 def defs() -> dg.Definitions:
     quiet_http_logs()
     return dg.Definitions(
-        assets=[settlement_ledger, challenge_solves, player_totals],
+        assets=[settlement_ledger, challenge_solves, player_totals, upcoming_contests],
         jobs=[
             cf_sync_job,
             room_status_job,
@@ -86,8 +97,16 @@ def defs() -> dg.Definitions:
             roster_sync_job,
             onboarding_job,
             cleanup_job,
+            upcoming_contests_job,
+            calendar_prune_job,
         ],
-        schedules=[game_platform_sync_schedule, totals_sweep_schedule, cleanup_schedule],
+        schedules=[
+            game_platform_sync_schedule,
+            totals_sweep_schedule,
+            cleanup_schedule,
+            upcoming_contests_schedule,
+            calendar_prune_schedule,
+        ],
         sensors=[
             sync_request_sensor,
             sync_run_failure_sensor,

@@ -7,6 +7,15 @@ from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 REAL_CODEFORCES_API_URL = "https://codeforces.com/api"
+# Where each judge's contest list is fetched (scheme and host; adapters add the real paths). A fake may stand in.
+REAL_JUDGE_URLS = {
+    "leetcode": "https://leetcode.com",
+    "codechef": "https://www.codechef.com",
+    "atcoder": "https://atcoder.jp",
+    "hackerrank": "https://www.hackerrank.com",
+    "geeksforgeeks": "https://practiceapi.geeksforgeeks.org",
+    "code360": "https://www.naukri.com",
+}
 
 
 def sqlalchemy_url(url: str) -> str:
@@ -38,6 +47,15 @@ class Settings(BaseSettings):
     game_platform_api_url: str | None = None
     game_platform_api_token: SecretStr | None = None
     match_provider_url: str | None = None
+    # Contest calendars (issue 10): the judges' hosts and Google's.
+    leetcode_url: str = REAL_JUDGE_URLS["leetcode"]
+    codechef_url: str = REAL_JUDGE_URLS["codechef"]
+    atcoder_url: str = REAL_JUDGE_URLS["atcoder"]
+    hackerrank_url: str = REAL_JUDGE_URLS["hackerrank"]
+    geeksforgeeks_url: str = REAL_JUDGE_URLS["geeksforgeeks"]
+    code360_url: str = REAL_JUDGE_URLS["code360"]
+    google_calendar_api_url: str = "https://www.googleapis.com"
+    google_oauth_url: str = "https://oauth2.googleapis.com"
     api_jwt_secret: SecretStr = SecretStr(DEV_JWT_SECRET)
     admin_token: SecretStr = SecretStr(DEV_ADMIN_TOKEN)
     dagster_home: str | None = None

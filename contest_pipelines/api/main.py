@@ -16,10 +16,11 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from contest_pipelines.api import board_cache
-from contest_pipelines.api.routes import admin, events, health, scoreboards, sync
+from contest_pipelines.api.routes import admin, calendar, events, health, scoreboards, sync
 from contest_pipelines.clients import quiet_http_logs
 from contest_pipelines.player_sync.intake import RejectReason, SyncRequestRejected
 from contest_pipelines.settings import Settings, get_settings
@@ -58,6 +59,16 @@ class RedactStreamTokens(logging.Filter):
         if isinstance(record.args, tuple):
             record.args = tuple(self.TOKEN.sub(r"\1***", a) if isinstance(a, str) else a for a in record.args)
         return True
+
+
+ROUTE_MODULES = (sync, events, scoreboards, calendar, health, admin)
+
+
+def allowed_methods(path: str) -> list[str]:
+    """Every method of the path: Starlette's 405 names only the first route's, and a path such as
+    /api/calendar/preferences has one route per method."""
+    routes = (r for m in ROUTE_MODULES for r in m.router.routes if isinstance(r, APIRoute) and r.path_regex.match(path))
+    return sorted({method for route in routes for method in route.methods})
 
 
 def _add_middleware(app: FastAPI, settings: Settings) -> None:
@@ -113,7 +124,7 @@ def create_app() -> FastAPI:
     access_log = logging.getLogger("uvicorn.access")
     if not any(isinstance(f, RedactStreamTokens) for f in access_log.filters):
         access_log.addFilter(RedactStreamTokens())
-    for module in (sync, events, scoreboards, health, admin):
+    for module in ROUTE_MODULES:
         app.include_router(module.router)
     app.state.board_pages = board_cache.page_renderer(settings)
     app.state.board_cache_control = board_cache.cache_control(settings)
@@ -124,11 +135,12 @@ def create_app() -> FastAPI:
         return JSONResponse({"error": ERROR_CODES[status_code], "detail": exc.detail}, status_code=status_code)
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        headers = getattr(exc, "headers", None)
+        if exc.status_code == 405:
+            headers = {**(headers or {}), "Allow": ", ".join(allowed_methods(request.url.path))}
         return JSONResponse(
-            {"error": error_code(exc.status_code), "detail": exc.detail},
-            status_code=exc.status_code,
-            headers=getattr(exc, "headers", None),
+            {"error": error_code(exc.status_code), "detail": exc.detail}, status_code=exc.status_code, headers=headers
         )
 
     @app.exception_handler(RequestValidationError)

@@ -1,11 +1,12 @@
 """Request and response models of the HTTP API (camelCase on the wire, like the events)."""
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import Path
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
+from contest_pipelines.domain.contests import JUDGES
 from contest_pipelines.domain.validation_matrix import normalize_problem_id
 
 # Identifiers are text in PostgreSQL, which refuses NUL: no control characters, and a sane length.
@@ -80,3 +81,23 @@ class SyncStatus(BaseModel):
     updatedAt: datetime
     nextAttemptAt: datetime | None
     finishedAt: datetime | None
+
+
+# Contest calendars (issue 10).
+JudgeId = Literal["codeforces", "leetcode", "codechef", "atcoder", "hackerrank", "geeksforgeeks", "code360"]
+
+
+class CalendarPreferences(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)  # strict: `false` is not 0 minutes
+
+    judges: list[JudgeId] = Field(max_length=len(JUDGES), description="the judges whose contests the calendar holds")
+    maxDurationHours: int | None = Field(
+        None, ge=1, le=24 * 365, description="skip contests longer than this many hours; null: no limit"
+    )
+    reminderMinutes: int | None = Field(
+        None, ge=0, le=7 * 24 * 60, description="a reminder this many minutes before the start; null: none"
+    )
+
+
+class FeedLink(BaseModel):
+    feedUrl: str = Field(description="subscribe to this URL in a calendar app; it carries the feed's secret")

@@ -165,6 +165,13 @@ class CodeforcesClient:
             log.error("Codeforces user.status returned submissions that do not parse: %s", str(exc)[:EXCERPT_CHARS])
             raise CodeforcesUnavailable("user.status returned submissions that do not parse") from exc
 
+    def contest_list(self, gym: bool = False) -> list[dict]:
+        """Every contest (the whole history, newest first), or the gym's; shares the pacing and the circuit."""
+        result = self._call("contest.list", {"gym": "true" if gym else "false"})
+        if not isinstance(result, list):
+            raise CodeforcesUnavailable(f"contest.list returned a {type(result).__name__}, not a list of contests")
+        return result
+
     def circuit_open_until(self) -> datetime | None:
         return circuit_open_until(self._breaker_storage, self.circuit_seconds)
 

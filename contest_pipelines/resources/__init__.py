@@ -2,6 +2,7 @@
 
 from contest_pipelines.resources.codeforces import CodeforcesResource
 from contest_pipelines.resources.game_platform import GamePlatformResource
+from contest_pipelines.resources.judges import JudgesResource
 from contest_pipelines.resources.match_provider import MatchProviderResource
 from contest_pipelines.resources.postgres import PostgresResource
 from contest_pipelines.resources.redis import RedisResource
@@ -10,6 +11,7 @@ from contest_pipelines.resources.sync_queue import SyncQueueResource
 __all__ = [
     "CodeforcesResource",
     "GamePlatformResource",
+    "JudgesResource",
     "MatchProviderResource",
     "PostgresResource",
     "RedisResource",

@@ -55,3 +55,19 @@ def platform(platform_server):
     """The fake CTF game platform, emptied for each test."""
     platform_server.reset()
     return platform_server
+
+
+@pytest.fixture(scope="session")
+def fake_judges_server():
+    from tests.fakes.judges import FakeJudges
+
+    with FakeJudges(timeout_delay=1.0) as fake:
+        yield fake
+
+
+@pytest.fixture
+def fake_judges(fake_judges_server):
+    """The seven judges' contest lists on one local server, back to its default contests for each test."""
+    fake_judges_server.reset()
+    fake_judges_server.timeout_delay = 1.0
+    return fake_judges_server

@@ -20,6 +20,8 @@ def test_definitions_load_and_name_every_definition(env):
         "game_platform_sync_schedule",
         "totals_sweep_schedule",
         "cleanup_schedule",
+        "upcoming_contests_schedule",
+        "calendar_prune_schedule",
     }
     assert {
         "cf_sync_job",
@@ -29,14 +31,20 @@ def test_definitions_load_and_name_every_definition(env):
         "roster_sync_job",
         "onboarding_job",
         "cleanup_job",
+        "upcoming_contests_job",
+        "calendar_prune_job",
     } <= {j.name for j in repo.get_all_jobs()}
     assert set(repo.assets_defs_by_key) == {
         dg.AssetKey("settlement_ledger"),
         dg.AssetKey("challenge_solves"),
         dg.AssetKey("player_totals"),
+        dg.AssetKey("upcoming_contests"),
     }
+    assert repo.assets_defs_by_key[dg.AssetKey("upcoming_contests")].partitions_def.get_partition_keys() == [
+        "codeforces", "leetcode", "codechef", "atcoder", "hackerrank", "geeksforgeeks", "code360"]  # fmt: skip
     assert repo.assets_defs_by_key[dg.AssetKey("settlement_ledger")].partitions_def.name == "rooms"
-    assert set(defs().resources) == {"sync_queue", "postgres", "redis", "match_provider", "game_platform", "codeforces"}
+    assert set(defs().resources) == {
+        "sync_queue", "postgres", "redis", "match_provider", "game_platform", "codeforces", "judges"}  # fmt: skip
     assert sync_request_sensor.default_status == dg.DefaultSensorStatus.RUNNING
     assert sync_request_sensor.minimum_interval_seconds == 2
 
@@ -73,3 +81,15 @@ def test_the_worker_caps_event_streams_as_configured(env, monkeypatch):
 
     monkeypatch.setenv("EVENTS_STREAM_MAXLEN", "250")
     assert build_resources(Settings())["sync_queue"].policy().stream_maxlen == 250
+
+
+def test_judge_hosts_are_read_at_run_time(env, monkeypatch):
+    from contest_pipelines.definitions import build_resources
+    from contest_pipelines.settings import Settings
+
+    monkeypatch.setenv("ATCODER_URL", "http://atcoder.test")
+    resources = build_resources(Settings())
+    monkeypatch.setenv("ATCODER_URL", "http://moved.test")
+    with dg.build_resources({"judges": resources["judges"]}) as built:
+        assert built.judges.atcoder_url == "http://moved.test"
+        assert built.judges.leetcode_url == "https://leetcode.com"  # unset: the real site

@@ -5,6 +5,12 @@ table can move between modules without touching its readers.
 """
 
 from contest_pipelines.db.tables.base import metadata
+from contest_pipelines.db.tables.calendar import (
+    calendar_feed_tokens,
+    calendar_preferences,
+    judge_contests,
+    judge_fetches,
+)
 from contest_pipelines.db.tables.contests import (
     coaches,
     guesses,
@@ -42,9 +48,13 @@ __all__ = [
     "SCOPES",
     "SYNC_STATUSES",
     "board_versions",
+    "calendar_feed_tokens",
+    "calendar_preferences",
     "challenge_solves",
     "coaches",
     "detections",
+    "judge_contests",
+    "judge_fetches",
     "flash_ctf_events",
     "guesses",
     "leagues",
