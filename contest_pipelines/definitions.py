@@ -8,9 +8,11 @@ from contest_pipelines.assets.settlement_ledger import settlement_ledger
 from contest_pipelines.assets.upcoming_contests import upcoming_contests
 from contest_pipelines.clients import quiet_http_logs
 from contest_pipelines.jobs.calendar_prune_job import calendar_prune_job
+from contest_pipelines.jobs.calendar_push_job import calendar_push_job
 from contest_pipelines.jobs.cf_sync_job import cf_sync_job
 from contest_pipelines.jobs.cleanup_job import cleanup_job
 from contest_pipelines.jobs.game_platform_sync_job import game_platform_sync_job
+from contest_pipelines.jobs.oauth_state_purge_job import oauth_state_purge_job
 from contest_pipelines.jobs.onboarding_job import onboarding_job
 from contest_pipelines.jobs.room_status_job import room_status_job
 from contest_pipelines.jobs.roster_sync_job import roster_sync_job
@@ -19,6 +21,7 @@ from contest_pipelines.jobs.upcoming_contests_job import upcoming_contests_job
 from contest_pipelines.resources import (
     CodeforcesResource,
     GamePlatformResource,
+    GoogleCalendarResource,
     JudgesResource,
     MatchProviderResource,
     PostgresResource,
@@ -26,10 +29,13 @@ from contest_pipelines.resources import (
     SyncQueueResource,
 )
 from contest_pipelines.schedules.calendar_prune_schedule import calendar_prune_schedule
+from contest_pipelines.schedules.calendar_push_schedule import calendar_push_schedule
 from contest_pipelines.schedules.cleanup_schedule import cleanup_schedule
 from contest_pipelines.schedules.game_platform_sync_schedule import game_platform_sync_schedule
+from contest_pipelines.schedules.oauth_state_purge_schedule import oauth_state_purge_schedule
 from contest_pipelines.schedules.totals_sweep_schedule import totals_sweep_schedule
 from contest_pipelines.schedules.upcoming_contests_schedule import upcoming_contests_schedule
+from contest_pipelines.sensors.calendar_push_sensor import calendar_push_sensor
 from contest_pipelines.sensors.match_ended_sensor import match_ended_sensor
 from contest_pipelines.sensors.onboarding_request_sensor import onboarding_request_sensor
 from contest_pipelines.sensors.room_status_sensor import room_status_sensor
@@ -81,6 +87,14 @@ def build_resources(settings: Settings) -> dict:
             codeforces=codeforces,
             **{f"{name}_url": _deployed(settings, f"{name}_url") for name in REAL_JUDGE_URLS},
         ),
+        # Unconfigured (no client id, secret or token keys): the push's sensor and schedule skip and say why.
+        "google_calendar": GoogleCalendarResource(
+            client_id=_deployed(settings, "google_client_id"),
+            client_secret=_deployed(settings, "google_client_secret"),
+            token_keys=_deployed(settings, "calendar_token_keys"),
+            oauth_url=_deployed(settings, "google_oauth_url"),
+            api_url=_deployed(settings, "google_calendar_api_url"),
+        ),
     }
 
 
@@ -99,6 +113,8 @@ def defs() -> dg.Definitions:
             cleanup_job,
             upcoming_contests_job,
             calendar_prune_job,
+            calendar_push_job,
+            oauth_state_purge_job,
         ],
         schedules=[
             game_platform_sync_schedule,
@@ -106,6 +122,8 @@ def defs() -> dg.Definitions:
             cleanup_schedule,
             upcoming_contests_schedule,
             calendar_prune_schedule,
+            calendar_push_schedule,
+            oauth_state_purge_schedule,
         ],
         sensors=[
             sync_request_sensor,
@@ -114,6 +132,7 @@ def defs() -> dg.Definitions:
             match_ended_sensor,
             roster_change_sensor,
             onboarding_request_sensor,
+            calendar_push_sensor,
         ],
         resources=build_resources(Settings()),
     )

@@ -56,6 +56,15 @@ class Settings(BaseSettings):
     code360_url: str = REAL_JUDGE_URLS["code360"]
     google_calendar_api_url: str = "https://www.googleapis.com"
     google_oauth_url: str = "https://oauth2.googleapis.com"
+    google_auth_url: str = "https://accounts.google.com"  # where the consent page lives
+    # Optional: without them extraction and the ICS feed work, and the Google push skips saying why.
+    google_client_id: str | None = None
+    google_client_secret: SecretStr | None = None
+    calendar_token_keys: SecretStr | None = None  # `id:base64key,...`, newest first (calendar/token_box.py)
+    # Where Google sends the player back after consent; unset: this API's own callback URL.
+    google_redirect_url: str | None = None
+    calendar_sync_cooldown_seconds: int = Field(60, ge=1)
+    calendar_push_concurrency: int = Field(4, ge=1, le=32)
     api_jwt_secret: SecretStr = SecretStr(DEV_JWT_SECRET)
     admin_token: SecretStr = SecretStr(DEV_ADMIN_TOKEN)
     dagster_home: str | None = None
@@ -96,6 +105,19 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return [origin.strip().rstrip("/") for origin in value.split(",") if origin.strip()]
         return value
+
+    @property
+    def google_missing(self) -> list[str]:
+        """Names of the settings the Google Calendar push still needs (never their values)."""
+        return [
+            name
+            for name, value in (
+                ("GOOGLE_CLIENT_ID", self.google_client_id),
+                ("GOOGLE_CLIENT_SECRET", self.google_client_secret),
+                ("CALENDAR_TOKEN_KEYS", self.calendar_token_keys),
+            )
+            if not value
+        ]
 
     @property
     def insecure_defaults(self) -> list[str]:

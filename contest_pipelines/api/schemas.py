@@ -4,7 +4,7 @@ from datetime import datetime
 from typing import Annotated, Literal
 
 from fastapi import Path
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, field_validator
 
 from contest_pipelines.domain.contests import JUDGES
 from contest_pipelines.domain.validation_matrix import normalize_problem_id
@@ -87,17 +87,42 @@ class SyncStatus(BaseModel):
 JudgeId = Literal["codeforces", "leetcode", "codechef", "atcoder", "hackerrank", "geeksforgeeks", "code360"]
 
 
+def _not_a_boolean(value: object) -> object:
+    if isinstance(value, bool):  # pydantic would read `false` as 0 minutes
+        raise ValueError("a number, not a boolean")
+    return value
+
+
+# JSON integers (126.0 is one, as JSON Schema says), never booleans; bounds inside the type so the
+# schema of the nullable field carries them.
+Hours = Annotated[int, Field(ge=1, le=24 * 365), BeforeValidator(_not_a_boolean)]
+Minutes = Annotated[int, Field(ge=0, le=7 * 24 * 60), BeforeValidator(_not_a_boolean)]
+
+
 class CalendarPreferences(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True)  # strict: `false` is not 0 minutes
+    model_config = ConfigDict(extra="forbid")
 
     judges: list[JudgeId] = Field(max_length=len(JUDGES), description="the judges whose contests the calendar holds")
-    maxDurationHours: int | None = Field(
-        None, ge=1, le=24 * 365, description="skip contests longer than this many hours; null: no limit"
-    )
-    reminderMinutes: int | None = Field(
-        None, ge=0, le=7 * 24 * 60, description="a reminder this many minutes before the start; null: none"
-    )
+    maxDurationHours: Hours | None = Field(None, description="skip contests longer than this; null: no limit")
+    reminderMinutes: Minutes | None = Field(None, description="a reminder this long before the start; null: none")
 
 
 class FeedLink(BaseModel):
     feedUrl: str = Field(description="subscribe to this URL in a calendar app; it carries the feed's secret")
+
+
+class GoogleStatus(BaseModel):
+    connected: bool
+    status: Literal["pending", "syncing", "ok", "error", "disconnected"] | None = Field(
+        None, description="null: never connected"
+    )
+    lastSyncedAt: datetime | None = None
+    lastError: str | None = None
+
+
+class ConsentLink(BaseModel):
+    consentUrl: str = Field(description="send the player's browser here; Google sends it back to the callback")
+
+
+class PushQueued(BaseModel):
+    queued: bool = True

@@ -37,7 +37,7 @@ def get_preferences(conn: sa.Connection, user_id: str) -> Preferences:
 
 
 def put_preferences(conn: sa.Connection, user_id: str, prefs: Preferences, now: datetime) -> Preferences:
-    _require_player(conn, user_id)
+    require_player(conn, user_id)
     values = {
         "judges": [j for j in JUDGES if j in set(prefs.judges)],  # canonical order, no duplicates
         "max_duration_hours": prefs.max_duration_hours,
@@ -49,14 +49,14 @@ def put_preferences(conn: sa.Connection, user_id: str, prefs: Preferences, now: 
     return get_preferences(conn, user_id)
 
 
-def _require_player(conn: sa.Connection, user_id: str) -> None:
+def require_player(conn: sa.Connection, user_id: str) -> None:
     if conn.execute(sa.select(players.c.user_id).where(players.c.user_id == user_id)).first() is None:
         raise UnknownPlayer(f"no player {user_id!r}")
 
 
 def feed_token(conn: sa.Connection, user_id: str) -> str:
     """The player's current feed token, made on first use."""
-    _require_player(conn, user_id)
+    require_player(conn, user_id)
     stmt = insert(calendar_feed_tokens).values(user_id=user_id, token=secrets.token_urlsafe(TOKEN_BYTES))
     conn.execute(stmt.on_conflict_do_nothing(index_elements=[calendar_feed_tokens.c.user_id]))
     return conn.execute(
@@ -66,7 +66,7 @@ def feed_token(conn: sa.Connection, user_id: str) -> str:
 
 def rotate_feed_token(conn: sa.Connection, user_id: str, now: datetime) -> str:
     """A new token; the old URL answers 404 from now on."""
-    _require_player(conn, user_id)
+    require_player(conn, user_id)
     token = secrets.token_urlsafe(TOKEN_BYTES)
     values = {"token": token, "created_at": now}
     stmt = insert(calendar_feed_tokens).values(user_id=user_id, **values)

@@ -2,6 +2,7 @@
 
 from contest_pipelines.resources.codeforces import CodeforcesResource
 from contest_pipelines.resources.game_platform import GamePlatformResource
+from contest_pipelines.resources.google_calendar import GoogleCalendarResource
 from contest_pipelines.resources.judges import JudgesResource
 from contest_pipelines.resources.match_provider import MatchProviderResource
 from contest_pipelines.resources.postgres import PostgresResource
@@ -11,6 +12,7 @@ from contest_pipelines.resources.sync_queue import SyncQueueResource
 __all__ = [
     "CodeforcesResource",
     "GamePlatformResource",
+    "GoogleCalendarResource",
     "JudgesResource",
     "MatchProviderResource",
     "PostgresResource",

@@ -71,3 +71,21 @@ def fake_judges(fake_judges_server):
     fake_judges_server.reset()
     fake_judges_server.timeout_delay = 1.0
     return fake_judges_server
+
+
+@pytest.fixture(scope="session")
+def fake_google_server():
+    from tests.fakes.google_calendar import FakeGoogle
+
+    with FakeGoogle(timeout_delay=1.0) as fake:
+        yield fake
+
+
+@pytest.fixture
+def fake_google(fake_google_server):
+    """Google's token endpoint and Calendar API on one local server: empty, Google's quotas, for each test."""
+    fake_google_server.reset()
+    fake_google_server.timeout_delay = 1.0
+    fake_google_server.user_limit, fake_google_server.project_limit = 600, 10_000
+    fake_google_server.window_seconds = 60.0
+    return fake_google_server

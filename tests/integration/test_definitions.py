@@ -15,6 +15,7 @@ def test_definitions_load_and_name_every_definition(env):
         "match_ended_sensor",
         "roster_change_sensor",
         "onboarding_request_sensor",
+        "calendar_push_sensor",
     }
     assert {s.name for s in repo.schedule_defs} == {
         "game_platform_sync_schedule",
@@ -22,6 +23,8 @@ def test_definitions_load_and_name_every_definition(env):
         "cleanup_schedule",
         "upcoming_contests_schedule",
         "calendar_prune_schedule",
+        "calendar_push_schedule",
+        "oauth_state_purge_schedule",
     }
     assert {
         "cf_sync_job",
@@ -33,6 +36,8 @@ def test_definitions_load_and_name_every_definition(env):
         "cleanup_job",
         "upcoming_contests_job",
         "calendar_prune_job",
+        "calendar_push_job",
+        "oauth_state_purge_job",
     } <= {j.name for j in repo.get_all_jobs()}
     assert set(repo.assets_defs_by_key) == {
         dg.AssetKey("settlement_ledger"),
@@ -44,7 +49,8 @@ def test_definitions_load_and_name_every_definition(env):
         "codeforces", "leetcode", "codechef", "atcoder", "hackerrank", "geeksforgeeks", "code360"]  # fmt: skip
     assert repo.assets_defs_by_key[dg.AssetKey("settlement_ledger")].partitions_def.name == "rooms"
     assert set(defs().resources) == {
-        "sync_queue", "postgres", "redis", "match_provider", "game_platform", "codeforces", "judges"}  # fmt: skip
+        "sync_queue", "postgres", "redis", "match_provider", "game_platform", "codeforces", "judges",
+        "google_calendar"}  # fmt: skip
     assert sync_request_sensor.default_status == dg.DefaultSensorStatus.RUNNING
     assert sync_request_sensor.minimum_interval_seconds == 2
 

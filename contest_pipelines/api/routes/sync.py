@@ -2,13 +2,13 @@
 
 import logging
 import uuid
-from datetime import UTC, datetime
 
 import redis
 from fastapi import APIRouter, BackgroundTasks, HTTPException, status
 from fastapi.responses import JSONResponse
 
 from contest_pipelines import events
+from contest_pipelines.api import cooldown
 from contest_pipelines.api.deps import CurrentUser, DbEngine, RedisDep, SettingsDep, SyncLauncher
 from contest_pipelines.api.schemas import RateLimited, SyncBody, SyncQueued, SyncStatus, errors
 from contest_pipelines.player_sync import intake, queries
@@ -39,11 +39,8 @@ def request_sync(
 
     # One atomic step decides the cooldown; a request rejected above never reaches it.
     cooldown_key = events.rate_limit_key(user_id)
-    if not r.set(cooldown_key, datetime.now(UTC).isoformat(), nx=True, ex=settings.sync_cooldown_seconds):
-        retry_after = max(int(r.ttl(cooldown_key)), 1)
-        return JSONResponse(
-            RateLimited(retryAfter=retry_after).model_dump(), status_code=429, headers={"Retry-After": str(retry_after)}
-        )
+    if limited := cooldown.take(r, cooldown_key, settings.sync_cooldown_seconds):
+        return limited
     try:
         with engine.begin() as conn:
             request_id, created_at, position = intake.enqueue(conn, ctx)

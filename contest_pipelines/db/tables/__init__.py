@@ -8,6 +8,9 @@ from contest_pipelines.db.tables.base import metadata
 from contest_pipelines.db.tables.calendar import (
     calendar_feed_tokens,
     calendar_preferences,
+    calendar_pushes,
+    google_accounts,
+    google_oauth_states,
     judge_contests,
     judge_fetches,
 )
@@ -50,9 +53,12 @@ __all__ = [
     "board_versions",
     "calendar_feed_tokens",
     "calendar_preferences",
+    "calendar_pushes",
     "challenge_solves",
     "coaches",
     "detections",
+    "google_accounts",
+    "google_oauth_states",
     "judge_contests",
     "judge_fetches",
     "flash_ctf_events",

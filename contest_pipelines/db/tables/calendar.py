@@ -64,3 +64,47 @@ calendar_feed_tokens = sa.Table(
     sa.Column("token", sa.Text, nullable=False, unique=True),
     sa.Column("created_at", TZ, nullable=False, server_default=NOW),
 )
+
+# A consent in flight: the single-use `state` of the Google consent URL, purged every 15 minutes once expired.
+google_oauth_states = sa.Table(
+    "google_oauth_states",
+    metadata,
+    sa.Column("state", sa.Text, primary_key=True),
+    sa.Column("user_id", sa.Text, sa.ForeignKey("players.user_id", ondelete="CASCADE"), nullable=False),
+    sa.Column("created_at", TZ, nullable=False, server_default=NOW),
+    sa.Column("expires_at", TZ, nullable=False),
+)
+sa.Index("ix_google_oauth_states_expires", google_oauth_states.c.expires_at)
+
+# A player's Google connection: the refresh token sealed with AES-256-GCM (calendar/token_box.py), the
+# calendar the pushes write to, and the push status the player sees.
+google_accounts = sa.Table(
+    "google_accounts",
+    metadata,
+    sa.Column("user_id", sa.Text, sa.ForeignKey("players.user_id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("key_id", sa.Text, nullable=False),
+    sa.Column("sealed_token", sa.LargeBinary, nullable=False),
+    sa.Column("calendar_id", sa.Text, nullable=True),
+    sa.Column("connected", sa.Boolean, nullable=False, server_default=sa.true()),
+    sa.Column("status", sa.Text, nullable=False, server_default="pending"),
+    sa.Column("last_synced_at", TZ, nullable=True),
+    sa.Column("last_error", sa.Text, nullable=True),
+    sa.Column("push_requested_at", TZ, nullable=True),
+    sa.Column("connected_at", TZ, nullable=False, server_default=NOW),
+    sa.Column("updated_at", TZ, nullable=False, server_default=NOW),
+    sa.CheckConstraint("status IN ('pending', 'syncing', 'ok', 'error', 'disconnected')", name="status"),
+)
+
+# What each player's Google calendar holds, as last confirmed by Google: the event id (deterministic,
+# so a retry can never duplicate) and the fingerprint of the body pushed; `deleted` once removed there.
+calendar_pushes = sa.Table(
+    "calendar_pushes",
+    metadata,
+    sa.Column("user_id", sa.Text, sa.ForeignKey("players.user_id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("judge", sa.Text, primary_key=True),
+    sa.Column("key", sa.Text, primary_key=True),
+    sa.Column("event_id", sa.Text, nullable=False),
+    sa.Column("fingerprint", sa.Text, nullable=False),
+    sa.Column("deleted", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("pushed_at", TZ, nullable=False, server_default=NOW),
+)

@@ -145,3 +145,10 @@ def test_a_wrong_method_names_every_method_of_the_path(client):
 def test_a_boolean_is_not_a_number_of_minutes(client):
     body = {"judges": [], "reminderMinutes": False}
     assert client.put("/api/calendar/preferences", json=body, headers=auth()).status_code == 422
+
+
+def test_a_whole_number_written_as_a_float_is_a_number_of_minutes(client):
+    body = {"judges": [], "reminderMinutes": 30.0}
+    assert client.put("/api/calendar/preferences", json=body, headers=auth()).json()["reminderMinutes"] == 30
+    assert client.put("/api/calendar/preferences", json={"judges": [], "reminderMinutes": 30.5},
+                      headers=auth()).status_code == 422  # fmt: skip
