@@ -19,7 +19,7 @@ from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from contest_pipelines.api import board_cache
+from contest_pipelines.api import board_cache, limits
 from contest_pipelines.api.routes import admin, calendar, events, health, scoreboards, sync
 from contest_pipelines.clients import quiet_http_logs
 from contest_pipelines.player_sync.intake import RejectReason, SyncRequestRejected
@@ -77,6 +77,7 @@ def _add_middleware(app: FastAPI, settings: Settings) -> None:
     app.state.board_page_store = board_cache.PageStore(ttl, settings.board_cache_pages if ttl > 0 else 1)
     if ttl > 0:
         app.add_middleware(board_cache.BoardPageCache, store=app.state.board_page_store)
+    app.add_middleware(limits.RequestLimits)  # outside the page cache, inside CORS
     if settings.cors_allowed_origins:
         # Only the listed front-ends; no cookies, so no credentials. A preflight from any other origin is refused.
         app.add_middleware(

@@ -125,6 +125,8 @@ class _Push:
         self.user_quota = SlidingWindow(PER_USER_PER_MINUTE)
         self.outcome = PushOutcome(user_id, "ok")
         self.api: GoogleCalendar | None = None
+        self._refresh_token = ""
+        self.reminder: int | None = None
 
     def run(self) -> PushOutcome:
         account = self._account()

@@ -116,3 +116,19 @@ def test_the_served_app_keeps_its_start_up_heap_out_of_the_collector_and_restore
         assert sys.getswitchinterval() == pytest.approx(GIL_SWITCH_SECONDS)
     assert gc.get_freeze_count() == 0
     assert sys.getswitchinterval() == pytest.approx(switch)
+
+
+def test_oversized_bodies_and_authorization_headers_are_refused_before_any_route(client):
+    big = b"{" + b" " * (1024 * 1024) + b"}"
+    declared = client.post("/api/contests/sync", content=big, headers={"Content-Type": "application/json"})
+    assert declared.status_code == 413 and declared.json()["error"] == "content_too_large"
+
+    def chunks():
+        for _ in range(5):
+            yield b" " * (300 * 1024)
+
+    streamed = client.put("/api/calendar/preferences", content=chunks(), headers={"Content-Type": "application/json"})
+    assert streamed.status_code == 413
+    long_token = client.get("/api/admin/queue", headers={"Authorization": "Bearer " + "x" * 5000})
+    assert long_token.status_code == 431 and "Authorization" in long_token.json()["detail"]
+    assert client.get("/healthz").status_code == 200
