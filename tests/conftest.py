@@ -74,12 +74,27 @@ def engine(database_url: str) -> sa.Engine:
     return get_engine(database_url)
 
 
+# Tables whose rows a migration seeds: restored after each truncation.
+SEEDED = ("achievements",)
+
+
+@pytest.fixture(scope="session")
+def seeded_rows(engine: sa.Engine) -> dict[str, list[dict]]:
+    """Reference data the migrations seed (the achievement catalog), as migrated, before any test runs."""
+    with engine.connect() as conn:
+        return {name: [dict(r._mapping) for r in conn.execute(sa.select(metadata.tables[name]))] for name in SEEDED}
+
+
 @pytest.fixture
-def db(engine: sa.Engine, redis_client: redis.Redis) -> Iterator[sa.Engine]:
-    """Empty tables (and an empty Redis db) before each test that uses them."""
+def db(engine: sa.Engine, redis_client: redis.Redis, seeded_rows: dict[str, list[dict]]) -> Iterator[sa.Engine]:
+    """Empty tables (and an empty Redis db) before each test that uses them; seeded reference data as migrated."""
     names = ", ".join(t.name for t in reversed(metadata.sorted_tables))
     with engine.begin() as conn:
         conn.execute(sa.text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        for name in SEEDED:  # in dependency order: a tier's gate first
+            rows = sorted(seeded_rows[name], key=lambda r: r.get("gated_on") is not None)
+            for row in rows:
+                conn.execute(metadata.tables[name].insert().values(**row))
     redis_client.flushdb()
     yield engine
 

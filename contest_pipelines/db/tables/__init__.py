@@ -4,6 +4,7 @@ Capabilities import their tables from here (`from contest_pipelines.db.tables im
 table can move between modules without touching its readers.
 """
 
+from contest_pipelines.db.tables.achievements import achievement_checkpoints, achievement_progress, achievements
 from contest_pipelines.db.tables.base import metadata
 from contest_pipelines.db.tables.calendar import (
     calendar_feed_tokens,
@@ -47,6 +48,9 @@ from contest_pipelines.db.tables.settlement import (
 )
 
 __all__ = [
+    "achievement_checkpoints",
+    "achievement_progress",
+    "achievements",
     "LEDGER_STATUSES",
     "SCOPES",
     "SYNC_STATUSES",

@@ -21,6 +21,8 @@ players = sa.Table(
     sa.Column("game_platform_id", sa.Text, nullable=True, unique=True),
     sa.Column("game_platform_sync_error", sa.Text, nullable=True),
     sa.Column("game_platform_synced_at", TZ, nullable=True),
+    # The player's IANA zone: their "day" for streaks (null: UTC).
+    sa.Column("time_zone", sa.Text, nullable=True),
     sa.CheckConstraint("status IN ('pending', 'profile', 'compliance', 'complete')", name="status"),
 )
 

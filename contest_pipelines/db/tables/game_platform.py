@@ -3,7 +3,7 @@
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB
 
-from contest_pipelines.db.tables.base import NOW, TZ, metadata
+from contest_pipelines.db.tables.base import NOW, TZ, metadata, write_xid_column
 
 # A coach's request to add a competitor to the game platform, processed by onboarding_job.
 onboarding_requests = sa.Table(
@@ -37,6 +37,7 @@ challenge_solves = sa.Table(
     sa.Column("solved_at", TZ, nullable=False),
     sa.Column("raw", JSONB, nullable=True),
     sa.Column("ingested_at", TZ, nullable=False, server_default=NOW),
+    write_xid_column(),
     sa.CheckConstraint("source IN ('odl', 'flash_ctf')", name="source"),
 )
 sa.Index("ix_challenge_solves_solved_at", challenge_solves.c.solved_at)
@@ -102,3 +103,5 @@ sync_runs = sa.Table(
     sa.Column("batch", JSONB, nullable=True),
 )
 sa.Index("ix_sync_runs_started", sync_runs.c.started_at)
+
+sa.Index("ix_challenge_solves_write_xid", challenge_solves.c.write_xid)

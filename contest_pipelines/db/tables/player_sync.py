@@ -3,7 +3,7 @@
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 
-from contest_pipelines.db.tables.base import NOW, TZ, metadata
+from contest_pipelines.db.tables.base import NOW, TZ, metadata, write_xid_column
 
 SYNC_STATUSES = ("queued", "running", "detected", "failed", "dead")
 
@@ -68,6 +68,9 @@ detections = sa.Table(
     sa.Column("request_id", UUID(as_uuid=False), nullable=True),
     sa.Column("raw", JSONB, nullable=True),
     sa.Column("created_at", TZ, nullable=False, server_default=NOW),
+    write_xid_column(),
     sa.UniqueConstraint("room_id", "user_id", "problem_id", name="uq_detections_room_user_problem"),
     sa.UniqueConstraint("room_id", "cf_submission_id", name="uq_detections_room_submission"),
 )
+
+sa.Index("ix_detections_write_xid", detections.c.write_xid)

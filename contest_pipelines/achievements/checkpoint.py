@@ -1,0 +1,49 @@
+"""Which players' source rows changed since a processor last ran, without losing late commits.
+
+A serial id or a timestamp is taken before commit, so rows become visible out of order: a reader that
+advanced past id 2 never sees id 1 committing afterwards. Each source row carries its writer's
+transaction id (`write_xid`, PostgreSQL's xid8); a processor consumes only rows written by transactions
+below its snapshot's xmin, the oldest transaction still running, so every such row is committed and
+visible (or rolled back). The checkpoint advances to that horizon in the processor's own transaction.
+A long transaction anywhere holds the horizon back: lag, never loss.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert
+
+from contest_pipelines.db.tables import achievement_checkpoints
+
+
+def horizon(conn: sa.Connection) -> int:
+    """The oldest transaction still running as the snapshot sees it (xid8 as an int)."""
+    return int(conn.execute(sa.text("SELECT pg_snapshot_xmin(pg_current_snapshot())::text")).scalar_one())
+
+
+def lower_bound(conn: sa.Connection, processor: str) -> int:
+    """The processor's checkpoint, locked for this transaction (two ticks of one processor never overlap)."""
+    conn.execute(insert(achievement_checkpoints).values(processor=processor).on_conflict_do_nothing())
+    value = conn.execute(
+        sa.text("SELECT lower_xid::text FROM achievement_checkpoints WHERE processor = :p FOR UPDATE"),
+        {"p": processor},
+    ).scalar_one()
+    return int(value)
+
+
+def advance(conn: sa.Connection, processor: str, to: int, **stats) -> None:
+    conn.execute(
+        sa.text(
+            "UPDATE achievement_checkpoints SET lower_xid = CAST(:x AS text)::xid8, last_run_at = now(),"
+            " last_players = :players, last_changed = :changed, last_completed = :completed,"
+            " last_duration_ms = :ms, last_error = NULL WHERE processor = :p"
+        ),
+        {"x": str(to), "p": processor, **stats},
+    )
+
+
+def reset(conn: sa.Connection, processor: str) -> None:
+    """Back to the beginning: the next tick re-derives every player (a rebuild)."""
+    conn.execute(
+        sa.text("UPDATE achievement_checkpoints SET lower_xid = '0'::xid8 WHERE processor = :p"), {"p": processor}
+    )

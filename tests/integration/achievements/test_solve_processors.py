@@ -1,0 +1,158 @@
+"""The solve-count processors on a real PostgreSQL: completion at the Nth solve's time, sticky awards,
+gated tiers, inactive rows, idempotence, late commits, and rebuild == incremental."""
+
+import zlib
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import sqlalchemy as sa
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from contest_pipelines.achievements import checkpoint
+from contest_pipelines.achievements.processors import PROCESSORS, reconcile, reconcile_all
+from contest_pipelines.db.tables import achievement_progress, achievements, challenge_solves, detections, players
+from tests.factories import load, room_fixture
+
+T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def world(db):
+    load(db, room_fixture(players={"u1": "tourist", "u2": "petr", "u3": "benq"}))
+    with db.begin() as conn:
+        conn.execute(players.update().where(players.c.user_id == "u1").values(game_platform_id="g1"))
+    return db
+
+
+def verified(db, user: str, n: int, start: int = 0, at: datetime = T0, conn=None) -> None:
+    rows = [
+        {"room_id": "room-1", "user_id": user, "problem_id": f"{1800 + i}A",
+         "cf_submission_id": zlib.crc32(f"{user}:{i}".encode()),
+         "cf_timestamp": int((at + timedelta(minutes=i)).timestamp())}
+        for i in range(start, start + n)
+    ]  # fmt: skip
+    if conn is not None:
+        conn.execute(detections.insert(), rows)
+        return
+    with db.begin() as c:
+        c.execute(detections.insert(), rows)
+
+
+def ctf(db, n: int, at: datetime = T0, start: int = 0) -> None:
+    with db.begin() as conn:
+        conn.execute(challenge_solves.insert(), [
+            {"syned_user_id": "g1", "challenge_solve_id": f"cs{i}", "source": "odl", "category": "web",
+             "solved_at": at + timedelta(hours=i)} for i in range(start, start + n)])  # fmt: skip
+
+
+def progress(db) -> dict[tuple[str, str], sa.Row]:
+    with db.connect() as conn:
+        return {(r.achievement_id, r.specifier): r for r in conn.execute(sa.select(achievement_progress))}
+
+
+def tick(db) -> None:
+    for report in reconcile_all(db):
+        assert not isinstance(report, Exception), report
+
+
+def test_first_verified_solve_completes_at_the_solve_not_at_the_tick(world):
+    verified(world, "u2", 1, at=T0)
+    report = reconcile(world, PROCESSORS["first_verified_solve"])
+    assert report.completed == ["u2"] and report.players == 1
+    row = progress(world)[("first_verified_solve", "u2")]
+    assert row.complete and row.completed_at == T0 and row.amount == 10 and row.user_id == "u2"
+
+
+def test_ten_solves_of_both_kinds_complete_at_the_tenth_and_a_problem_counts_once(world):
+    verified(world, "u1", 6, at=T0)
+    with world.begin() as conn:  # problem 1800A verified again in a second room: still one solve
+        conn.execute(sa.text("INSERT INTO rooms (room_id, name, starts_at, ends_at) SELECT 'room-2', 'R2', starts_at, "
+                             "ends_at FROM rooms WHERE room_id = 'room-1'"))  # fmt: skip
+        conn.execute(detections.insert().values(room_id="room-2", user_id="u1", problem_id="1800A",
+                                                cf_submission_id=999, cf_timestamp=int(T0.timestamp())))  # fmt: skip
+    ctf(world, 5, at=T0 + timedelta(days=1))
+    tick(world)
+    rows = progress(world)
+    tenth = T0 + timedelta(days=1, hours=3)  # 6 verified on day 0, then CTF solves hourly: the 4th is the 10th solve
+    assert rows[("solves_10", "u1")].complete and rows[("solves_10", "u1")].completed_at == tenth
+    assert rows[("first_ctf_solve", "u1")].completed_at == T0 + timedelta(days=1)
+    assert (rows[("solves_100", "u1")].current_step, rows[("solves_100", "u1")].complete) == (11, False)  # gate open
+    assert ("solves_100", "u2") not in rows
+    assert rows[("solves_10", "u1")].current_step == 10
+
+
+def test_completion_is_sticky_and_a_second_tick_changes_nothing(world):
+    verified(world, "u2", 10)
+    tick(world)
+    first = progress(world)
+    with world.begin() as conn:  # the source shrinks (a detection deleted) and is touched again
+        conn.execute(detections.delete().where(detections.c.problem_id == "1800A"))
+    verified(world, "u2", 1, start=50, at=T0 + timedelta(days=30))
+    tick(world)
+    after = progress(world)
+    assert after[("solves_10", "u2")].completed_at == first[("solves_10", "u2")].completed_at
+    assert after[("solves_10", "u2")].complete and after[("solves_10", "u2")].amount == 25
+    assert [r for r in reconcile_all(world) if r.changed] == []
+
+
+def test_a_gated_tier_waits_for_its_gate_even_when_the_gate_completes_later(world):
+    verified(world, "u3", 100)
+    with world.begin() as conn:
+        conn.execute(achievements.update().where(achievements.c.id == "solves_10").values(active=False))
+    tick(world)
+    assert ("solves_100", "u3") not in progress(world)
+    assert reconcile(world, PROCESSORS["solves_10"]).skipped  # inactive: skipped quietly
+    with world.begin() as conn:
+        conn.execute(achievements.update().where(achievements.c.id == "solves_10").values(active=True))
+    tick(world)  # solves_100's checkpoint is past u3's solves: the gate brings u3 back
+    row = progress(world)[("solves_100", "u3")]
+    assert row.complete and row.completed_at == T0 + timedelta(minutes=99)
+
+
+def test_a_solve_that_commits_late_is_not_lost(world, engine):
+    late = engine.connect()
+    late_tx = late.begin()
+    verified(world, "u2", 1, conn=late)  # written first, committed last
+    verified(world, "u3", 1, start=10)
+    reconcile(world, PROCESSORS["first_verified_solve"])
+    late_tx.commit()
+    late.close()
+    reconcile(world, PROCESSORS["first_verified_solve"])
+    rows = progress(world)
+    assert rows[("first_verified_solve", "u2")].complete and rows[("first_verified_solve", "u3")].complete
+
+
+def rebuild(db) -> None:
+    with db.begin() as conn:
+        conn.execute(achievement_progress.delete())
+        for processor in PROCESSORS:
+            checkpoint.lower_bound(conn, processor)
+            checkpoint.reset(conn, processor)
+    tick(db)
+
+
+def snapshot(db) -> dict:
+    return {k: (r.current_step, r.complete, r.completed_at, r.amount) for k, r in progress(db).items()}
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(steps=st.lists(st.tuples(st.sampled_from(["u1", "u2", "u3", "ctf", "tick"]), st.integers(1, 12)),
+                      min_size=1, max_size=8))  # fmt: skip
+def test_any_interleaving_of_new_solves_and_ticks_equals_one_rebuild(world, steps):
+    with world.begin() as conn:
+        conn.execute(sa.text("TRUNCATE detections, challenge_solves, achievement_progress, achievement_checkpoints"))
+    made: dict[str, int] = {}
+    for who, n in steps:
+        if who == "tick":
+            tick(world)
+        elif who == "ctf":
+            ctf(world, n, start=made.get("ctf", 0), at=T0 + timedelta(days=2))
+            made["ctf"] = made.get("ctf", 0) + n
+        else:
+            verified(world, who, n, start=made.get(who, 0))
+            made[who] = made.get(who, 0) + n
+    tick(world)
+    incremental = snapshot(world)
+    rebuild(world)
+    assert snapshot(world) == incremental
