@@ -2,11 +2,13 @@
 
 import dagster as dg
 
+from contest_pipelines.assets.achievements import achievement_assets
 from contest_pipelines.assets.challenge_solves import challenge_solves
 from contest_pipelines.assets.player_totals import player_totals
 from contest_pipelines.assets.settlement_ledger import settlement_ledger
 from contest_pipelines.assets.upcoming_contests import upcoming_contests
 from contest_pipelines.clients import quiet_http_logs
+from contest_pipelines.jobs.achievements_job import achievements_job
 from contest_pipelines.jobs.calendar_prune_job import calendar_prune_job
 from contest_pipelines.jobs.calendar_push_job import calendar_push_job
 from contest_pipelines.jobs.cf_sync_job import cf_sync_job
@@ -28,6 +30,7 @@ from contest_pipelines.resources import (
     RedisResource,
     SyncQueueResource,
 )
+from contest_pipelines.schedules.achievements_schedule import achievements_schedule
 from contest_pipelines.schedules.calendar_prune_schedule import calendar_prune_schedule
 from contest_pipelines.schedules.calendar_push_schedule import calendar_push_schedule
 from contest_pipelines.schedules.cleanup_schedule import cleanup_schedule
@@ -102,7 +105,7 @@ def build_resources(settings: Settings) -> dict:
 def defs() -> dg.Definitions:
     quiet_http_logs()
     return dg.Definitions(
-        assets=[settlement_ledger, challenge_solves, player_totals, upcoming_contests],
+        assets=[settlement_ledger, challenge_solves, player_totals, upcoming_contests, *achievement_assets],
         jobs=[
             cf_sync_job,
             room_status_job,
@@ -115,6 +118,7 @@ def defs() -> dg.Definitions:
             calendar_prune_job,
             calendar_push_job,
             oauth_state_purge_job,
+            achievements_job,
         ],
         schedules=[
             game_platform_sync_schedule,
@@ -124,6 +128,7 @@ def defs() -> dg.Definitions:
             calendar_prune_schedule,
             calendar_push_schedule,
             oauth_state_purge_schedule,
+            achievements_schedule,
         ],
         sensors=[
             sync_request_sensor,

@@ -4,8 +4,10 @@ changed since its checkpoint, set-based in SQL, in its own transaction (seed 003
 `reconcile(engine, processor)` is the whole contract: idempotent (a second run with no new source rows
 changes nothing), restart-safe (the checkpoint advances in the same transaction as the writes, so a
 run killed half-way leaves nothing half-applied), and a rebuild is the same code from checkpoint 0.
-Completion is sticky: once complete, `completed_at` (the time of the source event that completed it,
-so a rebuild reproduces it) and `amount` never change, and nothing un-completes a row.
+Completion is sticky: once complete, nothing un-completes a row and its `amount` never changes. Its
+`completed_at` is the time of the source event that completed it (so a rebuild reproduces it) and may
+only move earlier: a backfilled solve dated before the one that completed it shows it was reached
+earlier (least() keeps incremental ticks equal to a rebuild; docs/achievements.md).
 """
 
 from __future__ import annotations
@@ -77,16 +79,33 @@ UPSERT_COUNT_SQL = """
             current_step = CASE WHEN p.complete THEN greatest(p.current_step, excluded.current_step)
                                 ELSE excluded.current_step END,
             complete = p.complete OR excluded.complete,
-            completed_at = CASE WHEN p.complete THEN p.completed_at ELSE excluded.completed_at END,
+            completed_at = CASE WHEN p.complete THEN least(p.completed_at, excluded.completed_at)
+                                ELSE excluded.completed_at END,
             amount = CASE WHEN p.complete THEN p.amount ELSE excluded.amount END,
             updated_at = now()
-        WHERE (p.current_step, p.complete) IS DISTINCT FROM
+        WHERE (p.current_step, p.complete, p.completed_at) IS DISTINCT FROM
               (CASE WHEN p.complete THEN greatest(p.current_step, excluded.current_step) ELSE excluded.current_step END,
-               p.complete OR excluded.complete)
+               p.complete OR excluded.complete,
+               CASE WHEN p.complete THEN least(p.completed_at, excluded.completed_at) ELSE excluded.completed_at END)
         RETURNING specifier, complete
     )
     SELECT w.specifier, w.complete, coalesce(b.complete, false) AS was_complete
     FROM written w LEFT JOIN before b USING (specifier)
+"""
+# Newly complete rows, recorded once; what the stickiness check compares progress with.
+RECORD_COMPLETIONS_SQL = """
+    INSERT INTO achievement_completions (achievement_id, specifier, user_id, completed_at, amount)
+    SELECT achievement_id, specifier, user_id, completed_at, amount FROM achievement_progress
+    WHERE achievement_id = :id AND specifier = ANY(CAST(:specifiers AS text[])) AND complete
+    ON CONFLICT DO NOTHING
+"""
+# Completions whose progress row no longer says the same: must always be empty.
+BROKEN_COMPLETIONS_SQL = """
+    SELECT c.achievement_id, c.specifier FROM achievement_completions c
+    LEFT JOIN achievement_progress p USING (achievement_id, specifier)
+    WHERE p.specifier IS NULL OR NOT p.complete OR p.completed_at > c.completed_at
+       OR p.amount IS DISTINCT FROM c.amount
+    ORDER BY 1, 2 LIMIT :limit
 """
 
 
@@ -157,6 +176,8 @@ def reconcile(engine: sa.Engine, processor: SolveCount) -> TickReport:
         if row.gated_on:
             users |= set(conn.execute(sa.text(GATE_WAITING_SQL), {"id": row.id, "gate": row.gated_on}).scalars())
         changed, completed = processor.apply(conn, row, sorted(users)) if users else (0, [])
+        if completed:
+            conn.execute(sa.text(RECORD_COMPLETIONS_SQL), {"id": row.id, "specifiers": completed})
         duration_ms = int((time.monotonic() - started) * 1000)
         checkpoint.advance(conn, processor.achievement_id, hi, players=len(users), changed=changed,
                            completed=len(completed), ms=duration_ms)  # fmt: skip
@@ -172,3 +193,9 @@ def reconcile_all(engine: sa.Engine) -> list[TickReport | Exception]:
         except Exception as exc:  # noqa: BLE001 - recorded, and the next processor still runs
             reports.append(exc)
     return reports
+
+
+def broken_completions(engine: sa.Engine, limit: int = 20) -> list[tuple[str, str]]:
+    """(achievement, specifier) of completions that were un-completed or changed: the stickiness check."""
+    with engine.connect() as conn:
+        return [tuple(r) for r in conn.execute(sa.text(BROKEN_COMPLETIONS_SQL), {"limit": limit})]

@@ -25,6 +25,7 @@ def test_definitions_load_and_name_every_definition(env):
         "calendar_prune_schedule",
         "calendar_push_schedule",
         "oauth_state_purge_schedule",
+        "achievements_schedule",
     }
     assert {
         "cf_sync_job",
@@ -38,13 +39,16 @@ def test_definitions_load_and_name_every_definition(env):
         "calendar_prune_job",
         "calendar_push_job",
         "oauth_state_purge_job",
+        "achievements_job",
     } <= {j.name for j in repo.get_all_jobs()}
     assert set(repo.assets_defs_by_key) == {
         dg.AssetKey("settlement_ledger"),
         dg.AssetKey("challenge_solves"),
         dg.AssetKey("player_totals"),
         dg.AssetKey("upcoming_contests"),
-    }
+        *(dg.AssetKey(f"achievement_{a}") for a in
+          ("first_verified_solve", "first_ctf_solve", "solves_10", "solves_100", "solves_1000")),
+    }  # fmt: skip
     assert repo.assets_defs_by_key[dg.AssetKey("upcoming_contests")].partitions_def.get_partition_keys() == [
         "codeforces", "leetcode", "codechef", "atcoder", "hackerrank", "geeksforgeeks", "code360"]  # fmt: skip
     assert repo.assets_defs_by_key[dg.AssetKey("settlement_ledger")].partitions_def.name == "rooms"

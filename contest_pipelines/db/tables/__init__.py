@@ -4,7 +4,12 @@ Capabilities import their tables from here (`from contest_pipelines.db.tables im
 table can move between modules without touching its readers.
 """
 
-from contest_pipelines.db.tables.achievements import achievement_checkpoints, achievement_progress, achievements
+from contest_pipelines.db.tables.achievements import (
+    achievement_checkpoints,
+    achievement_completions,
+    achievement_progress,
+    achievements,
+)
 from contest_pipelines.db.tables.base import metadata
 from contest_pipelines.db.tables.calendar import (
     calendar_feed_tokens,
@@ -49,6 +54,7 @@ from contest_pipelines.db.tables.settlement import (
 
 __all__ = [
     "achievement_checkpoints",
+    "achievement_completions",
     "achievement_progress",
     "achievements",
     "LEDGER_STATUSES",

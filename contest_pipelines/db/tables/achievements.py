@@ -52,3 +52,16 @@ achievement_checkpoints = sa.Table(
     sa.Column("last_duration_ms", sa.Integer, nullable=True),
     sa.Column("last_error", sa.Text, nullable=True),
 )
+
+# Every completion ever recorded, written once (ON CONFLICT DO NOTHING) in the tick that completed it:
+# what the stickiness check compares progress with, and what `achievement.completed` is published from.
+achievement_completions = sa.Table(
+    "achievement_completions",
+    metadata,
+    sa.Column("achievement_id", sa.Text, sa.ForeignKey("achievements.id"), primary_key=True),
+    sa.Column("specifier", sa.Text, primary_key=True),
+    sa.Column("user_id", sa.Text, sa.ForeignKey("players.user_id", ondelete="CASCADE"), nullable=False),
+    sa.Column("completed_at", TZ, nullable=False),
+    sa.Column("amount", sa.Integer, nullable=True),
+    sa.Column("recorded_at", TZ, nullable=False, server_default=NOW),
+)

@@ -4,6 +4,7 @@ gated tiers, inactive rows, idempotence, late commits, and rebuild == incrementa
 import zlib
 from datetime import UTC, datetime, timedelta
 
+import dagster as dg
 import pytest
 import sqlalchemy as sa
 from hypothesis import HealthCheck, given, settings
@@ -156,3 +157,23 @@ def test_any_interleaving_of_new_solves_and_ticks_equals_one_rebuild(world, step
     incremental = snapshot(world)
     rebuild(world)
     assert snapshot(world) == incremental
+
+
+def test_each_processor_is_an_asset_whose_check_catches_an_uncompleted_award(world, env):
+    from contest_pipelines.assets.achievements import achievement_assets
+    from contest_pipelines.resources import PostgresResource
+
+    verified(world, "u2", 10)
+    resources = {"postgres": PostgresResource(database_url=env["DATABASE_URL"])}
+    result = dg.materialize(achievement_assets, resources=resources)
+    assert result.success
+    metadata = result.asset_materializations_for_node("achievement_solves_10")[0].metadata
+    assert metadata["newly_completed"].value == 1 and metadata["players_touched"].value == 1
+    checks = result.get_asset_check_evaluations()
+    assert len(checks) == 5 and all(c.passed for c in checks)
+    with world.begin() as conn:  # something outside the processors breaks stickiness
+        conn.execute(achievement_progress.update().where(achievement_progress.c.achievement_id == "solves_10")
+                     .values(complete=False))  # fmt: skip
+    solves_10 = next(a for a in achievement_assets if a.key.path[-1] == "achievement_solves_10")
+    [check] = dg.materialize([solves_10], resources=resources).get_asset_check_evaluations()
+    assert not check.passed and "solves_10" in check.description

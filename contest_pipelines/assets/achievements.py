@@ -1,0 +1,46 @@
+"""One asset per achievement processor, built from the registry: the ops team sees and re-runs each
+processor alone; materialising one is one tick of its `reconcile`."""
+
+import dagster as dg
+
+from contest_pipelines.achievements.processors import REGISTRY, SolveCount, broken_completions, reconcile
+from contest_pipelines.resources import PostgresResource
+
+ACHIEVEMENTS_GROUP = "achievements"
+STICKY_CHECK = "completions_are_sticky"
+
+
+def achievement_asset(processor: SolveCount) -> dg.AssetsDefinition:
+    name = f"achievement_{processor.achievement_id}"
+
+    @dg.asset(
+        name=name,
+        group_name=ACHIEVEMENTS_GROUP,
+        kinds={"postgres"},
+        description=f"Players' progress on `{processor.achievement_id}`, re-derived from the solves that changed "
+        "since the processor's checkpoint (docs/achievements.md).",
+        check_specs=[
+            dg.AssetCheckSpec(
+                STICKY_CHECK,
+                asset=name,
+                description="No completed award was un-completed, changed its amount, or moved its completion later.",
+            )
+        ],
+    )
+    def _asset(context: dg.AssetExecutionContext, postgres: PostgresResource) -> dg.MaterializeResult:
+        engine = postgres.engine()
+        report = reconcile(engine, processor)
+        context.log.info(f"{processor.achievement_id}: {report.as_metadata()}")
+        broken = [b for b in broken_completions(engine) if b[0] == processor.achievement_id]
+        check = dg.AssetCheckResult(
+            check_name=STICKY_CHECK,
+            passed=not broken,
+            description=f"changed after completion: {broken}" if broken else None,
+            metadata={"broken": len(broken)},
+        )
+        return dg.MaterializeResult(metadata=report.as_metadata(), check_results=[check])
+
+    return _asset
+
+
+achievement_assets = [achievement_asset(p) for p in REGISTRY]
