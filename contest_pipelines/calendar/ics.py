@@ -8,6 +8,8 @@ The body depends only on the stored contests and the preferences, never on the t
 from __future__ import annotations
 
 import hashlib
+import threading
+from collections import OrderedDict
 from collections.abc import Iterable
 from datetime import timedelta
 
@@ -57,5 +59,32 @@ def render(contests: Iterable[sa.Row], prefs: Preferences, name: str = "Contests
     return cal.to_ical()
 
 
-def etag(body: bytes) -> str:
-    return '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+def etag(version: str) -> str:
+    """The feed's ETag from its version (calendar.players.calendar_version): the body is a function of it."""
+    return '"' + hashlib.sha256(f"{PRODID}|{version}".encode()).hexdigest()[:32] + '"'
+
+
+class RenderedFeeds:
+    """Rendered feeds by ETag, least recently used evicted past `max_bytes`: a feed is a pure function of its
+    version, so a hit is always current. Shared by the threads of one API process."""
+
+    def __init__(self, max_bytes: int = 64 * 1024 * 1024):
+        self.max_bytes, self.size = max_bytes, 0
+        self._feeds: OrderedDict[str, bytes] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, tag: str) -> bytes | None:
+        with self._lock:
+            body = self._feeds.get(tag)
+            if body is not None:
+                self._feeds.move_to_end(tag)
+            return body
+
+    def put(self, tag: str, body: bytes) -> None:
+        with self._lock:
+            if tag in self._feeds or len(body) > self.max_bytes:
+                return
+            self._feeds[tag] = body
+            self.size += len(body)
+            while self.size > self.max_bytes:
+                self.size -= len(self._feeds.popitem(last=False)[1])

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.dialects.postgresql import aggregate_order_by, insert
 
 from contest_pipelines.db.tables import calendar_feed_tokens, calendar_preferences, judge_contests, players
 from contest_pipelines.domain.contests import JUDGES
@@ -80,15 +80,36 @@ def owner_of(conn: sa.Connection, token: str) -> str | None:
     ).scalar_one_or_none()
 
 
-def calendar_contests(conn: sa.Connection, prefs: Preferences, now: datetime) -> list[sa.Row]:
-    """What the player's calendar holds: live contests of followed judges not yet ended and within the
-    duration limit, and those removed within CANCELLED_FOR (to be shown cancelled)."""
+# What a calendar entry is made of (never the raw payload, which can be large).
+FEED_COLUMNS = ("judge", "key", "title", "url", "start_at", "end_at", "kind", "sequence", "changed_at", "removed_at")
+
+
+def _held(prefs: Preferences, now: datetime) -> sa.ColumnElement[bool]:
+    """Live contests of followed judges not yet ended and within the duration limit, and those removed
+    within CANCELLED_FOR (to be shown cancelled)."""
     c = judge_contests.c
-    query = sa.select(judge_contests).where(
+    held = sa.and_(
         c.judge.in_(prefs.judges),
         c.end_at > now,
         sa.or_(c.removed_at.is_(None), c.removed_at > now - CANCELLED_FOR),
     )
     if prefs.max_duration_hours is not None:
-        query = query.where(c.end_at - c.start_at <= timedelta(hours=prefs.max_duration_hours))
+        held = sa.and_(held, c.end_at - c.start_at <= timedelta(hours=prefs.max_duration_hours))
+    return held
+
+
+def calendar_contests(conn: sa.Connection, prefs: Preferences, now: datetime) -> list[sa.Row]:
+    """What the player's calendar holds, in start order."""
+    c = judge_contests.c
+    query = sa.select(*(c[name] for name in FEED_COLUMNS)).where(_held(prefs, now))
     return list(conn.execute(query.order_by(c.start_at, c.judge, c.key)))
+
+
+def calendar_version(conn: sa.Connection, prefs: Preferences, now: datetime) -> str:
+    """A digest of everything the rendered calendar depends on, computed in PostgreSQL without fetching
+    or rendering a row: the feed's ETag, so a poller's If-None-Match costs one aggregate query."""
+    c = judge_contests.c
+    entry = sa.func.concat_ws(":", c.judge, c.key, c.sequence, c.kind, c.removed_at, c.changed_at)
+    entries = sa.func.string_agg(entry, aggregate_order_by(sa.literal_column("','"), c.judge, c.key))
+    digest = conn.execute(sa.select(sa.func.md5(sa.func.coalesce(entries, ""))).where(_held(prefs, now))).scalar_one()
+    return f"{digest}:{prefs.judges}:{prefs.max_duration_hours}:{prefs.reminder_minutes}"

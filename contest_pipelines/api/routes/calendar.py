@@ -26,6 +26,7 @@ router = APIRouter(prefix="/api/calendar", tags=["calendar"])
 # Subscribed apps poll (Google every 8-24 h, Apple hourly by default): let them and any cache in
 # between reuse the feed for 15 minutes, then revalidate cheaply with If-None-Match.
 FEED_CACHE_CONTROL = "private, max-age=900"
+FEEDS = ics.RenderedFeeds()  # this process's rendered feeds by ETag: a poll of an unchanged feed renders nothing
 FeedToken = Annotated[str, Path(min_length=20, max_length=128, pattern=r"^[A-Za-z0-9_-]+$")]
 
 
@@ -94,11 +95,15 @@ def calendar_feed(
         if user_id is None:
             raise HTTPException(status.HTTP_404_NOT_FOUND, "no such feed (the token may have been rotated)")
         prefs = players.get_preferences(conn, user_id)
-        body = ics.render(players.calendar_contests(conn, prefs, datetime.now(UTC)), prefs)
-    tag = ics.etag(body)
-    headers = {"ETag": tag, "Cache-Control": FEED_CACHE_CONTROL}
-    if if_none_match and tag in {t.strip() for t in if_none_match.split(",")}:
-        return Response(status_code=status.HTTP_304_NOT_MODIFIED, headers=headers)
+        now = datetime.now(UTC)
+        tag = ics.etag(players.calendar_version(conn, prefs, now))  # one aggregate query, nothing rendered
+        headers = {"ETag": tag, "Cache-Control": FEED_CACHE_CONTROL}
+        if if_none_match and tag in {t.strip() for t in if_none_match.split(",")}:
+            return Response(status_code=status.HTTP_304_NOT_MODIFIED, headers=headers)
+        body = FEEDS.get(tag)
+        if body is None:
+            body = ics.render(players.calendar_contests(conn, prefs, now), prefs)
+            FEEDS.put(tag, body)
     return Response(body, media_type="text/calendar; charset=utf-8", headers=headers)
 
 
