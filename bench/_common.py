@@ -17,6 +17,8 @@ from pathlib import Path
 # The embedded PostgreSQL / Redis the benches use when DATABASE_URL / REDIS_URL are unset (the tests use .data/test).
 DATA_DIR = Path(__file__).resolve().parent.parent / ".data" / "bench"
 
+ROOT = Path(__file__).resolve().parent.parent
+
 
 def pct(values: list[float], q: float) -> float | None:
     """Nearest-rank percentile (of 12 values, p95 and p99 are both the max; of 20, p99 is)."""
@@ -58,3 +60,29 @@ def stop_process(proc: subprocess.Popen) -> None:
     with suppress(ProcessLookupError):
         os.killpg(proc.pid, signal.SIGKILL)
     proc.wait()
+
+
+def start_server(cmd: list[str], env: dict, log: Path, url: str) -> subprocess.Popen:
+    """Starts a server process (its own session, output to `log`) and waits until `url` answers."""
+    import httpx  # only the benches that start servers need it
+
+    with open(log, "wb") as out:
+        proc = subprocess.Popen(
+            cmd,
+            env=env,
+            cwd=Path(__file__).resolve().parent.parent,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            httpx.get(url, timeout=1)
+            return proc
+        except httpx.HTTPError:
+            if proc.poll() is not None:
+                break
+            time.sleep(0.2)
+    stop_process(proc)
+    raise RuntimeError(f"{cmd[3]} did not start: {log.read_text()[-2000:]}")

@@ -22,7 +22,6 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
 import uuid
 from contextlib import ExitStack
 from datetime import UTC, datetime, timedelta
@@ -34,7 +33,7 @@ sys.path.insert(0, str(ROOT))
 import httpx  # noqa: E402
 import redis  # noqa: E402
 
-from bench._common import DATA_DIR, free_port, ratio, stop_process  # noqa: E402
+from bench._common import DATA_DIR, free_port, ratio, start_server, stop_process  # noqa: E402
 from contest_pipelines.db.engine import get_engine  # noqa: E402
 from contest_pipelines.db.fixtures import Fixture, load_fixture  # noqa: E402
 from contest_pipelines.db.migrate import upgrade  # noqa: E402
@@ -99,19 +98,6 @@ def wrk(url: str, seconds: int, connections: int) -> dict:
     return {"rps": float(rps[1]) if rps else None, **latency, "non2xx": int(errors[1]) if errors else 0}
 
 
-def start(cmd: list[str], env: dict, log: Path, url: str) -> subprocess.Popen:
-    with open(log, "wb") as out:
-        proc = subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            httpx.get(url, timeout=1)
-            return proc
-        except httpx.HTTPError:
-            time.sleep(0.2)
-    raise RuntimeError(f"{cmd[3]} did not start: {log.read_text()[-2000:]}")
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--members", type=int, default=1000)
@@ -145,7 +131,7 @@ def main() -> int:
         env = {**os.environ, "DATABASE_URL": url, "REDIS_URL": redis_url, "API_JWT_SECRET": "b" * 40,
                "ADMIN_TOKEN": uuid.uuid4().hex, "BOARD_CACHE_SECONDS": "1"}  # fmt: skip
         api_port, bare_port = free_port(), free_port()
-        api = start([sys.executable, "-m", "uvicorn", "contest_pipelines.api.main:create_app", "--factory",
+        api = start_server([sys.executable, "-m", "uvicorn", "contest_pipelines.api.main:create_app", "--factory",
                      "--port", str(api_port), "--no-access-log", "--log-level", "warning"], env, tmp / "api.log",
                     f"http://127.0.0.1:{api_port}/healthz")  # fmt: skip
         stack.callback(stop_process, api)
@@ -154,9 +140,10 @@ def main() -> int:
             assert response.status_code == 200, (path, response.text)
         (tmp / "pages.json").write_text(json.dumps({p: r.text for p, r in pages.items()}))
         (tmp / "bare_app.py").write_text(BARE_APP)
-        bare = start([sys.executable, "-m", "uvicorn", "bare_app:app", "--app-dir", str(tmp), "--port", str(bare_port),
-                      "--no-access-log", "--log-level", "warning"], {**env, "BARE_PAGES": str(tmp / "pages.json")},
-                     tmp / "bare.log", f"http://127.0.0.1:{bare_port}{PAGES[0][1]}")  # fmt: skip
+        bare = start_server([sys.executable, "-m", "uvicorn", "bare_app:app", "--app-dir", str(tmp),
+                             "--port", str(bare_port), "--no-access-log", "--log-level", "warning"],
+                            {**env, "BARE_PAGES": str(tmp / "pages.json")}, tmp / "bare.log",
+                            f"http://127.0.0.1:{bare_port}{PAGES[0][1]}")  # fmt: skip
         stack.callback(stop_process, bare)
         print(f"{args.members} members in teams of 5; wrk -t1 -c{args.connections} -d{args.seconds}s, one uvicorn "
               f"worker each; {os.cpu_count()} cores\n")  # fmt: skip

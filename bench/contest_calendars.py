@@ -26,7 +26,7 @@ with every figure.
    so 50 simultaneous first requests are all answered seconds later, a start-up transient that would be most of
    a short wrk run.
 
-    .venv/bin/python bench/calendar.py [--players 10000] [--push-sample 200] [--seconds 6] [--plan-seconds 10]
+    .venv/bin/python bench/contest_calendars.py [--players 10000] [--push-sample 200] [--seconds 6] [--plan-seconds 10]
 
 PostgreSQL and Redis: the servers of DATABASE_URL / REDIS_URL when set, else the embedded ones under .data/bench.
 A Redis db is claimed the way test sessions claim one (tests/conftest.py); everything is dropped on exit.
@@ -64,7 +64,7 @@ import httpx  # noqa: E402
 import redis  # noqa: E402
 import sqlalchemy as sa  # noqa: E402
 
-from bench._common import DATA_DIR, free_port, pct, ratio, stop_process  # noqa: E402
+from bench._common import DATA_DIR, free_port, pct, ratio, start_server, stop_process  # noqa: E402
 from contest_pipelines.calendar import google  # noqa: E402
 from contest_pipelines.calendar.extraction import refresh  # noqa: E402
 from contest_pipelines.calendar.players import feed_token  # noqa: E402
@@ -205,22 +205,6 @@ def bench_contests(judge: str, n: int, rng: random.Random) -> list[FakeContest]:
     ]  # fmt: skip
 
 
-def start_server(cmd: list[str], env: dict, log: Path, url: str) -> subprocess.Popen:
-    with open(log, "wb") as out:
-        proc = subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            httpx.get(url, timeout=1)
-            return proc
-        except httpx.HTTPError:
-            if proc.poll() is not None:
-                break
-            time.sleep(0.2)
-    stop_process(proc)
-    raise RuntimeError(f"{cmd[3]} did not start: {log.read_text()[-2000:]}")
-
-
 def wait_idle(pid: int, timeout: float = 120) -> None:
     """Until the process uses under 5% of a core over half a second, or `timeout`."""
     tick = os.sysconf("SC_CLK_TCK")
@@ -283,7 +267,7 @@ class Bench:
         admin = redis.Redis.from_url(with_path(rd.url, "/0"))
         stack.callback(admin.close)
         for db in range(15, 0, -1):
-            if admin.set(REDIS_DB_LOCK.format(db), f"bench/calendar {os.getpid()}", nx=True, ex=6 * 3600):
+            if admin.set(REDIS_DB_LOCK.format(db), f"bench/contest_calendars {os.getpid()}", nx=True, ex=6 * 3600):
                 stack.callback(admin.delete, REDIS_DB_LOCK.format(db))
                 break
         else:
