@@ -50,14 +50,23 @@ REJECTION_STATUS = {RejectReason.NOT_A_MEMBER: 404, RejectReason.UNKNOWN_PROBLEM
 
 
 class RedactStreamTokens(logging.Filter):
-    """A stream token rides in the event stream's URL (EventSource can send nothing else): keep it out
-    of the access log."""
+    """Secrets that must ride in URLs stay out of the access log: the stream token (EventSource can send
+    nothing else), the feed token in an ICS feed's path (calendar apps can send nothing else), and the
+    OAuth code and state Google sends back to the callback."""
 
-    TOKEN = re.compile(r"(streamToken=)[^&\s]+")
+    SECRETS = (
+        (re.compile(r"([?&](?:streamToken|code|state)=)[^&\s]+"), r"\1***"),
+        (re.compile(r"(/api/calendar/feed/)[^/?\s]+(\.ics)"), r"\1***\2"),
+    )
+
+    def _redact(self, text: str) -> str:
+        for pattern, replacement in self.SECRETS:
+            text = pattern.sub(replacement, text)
+        return text
 
     def filter(self, record: logging.LogRecord) -> bool:
         if isinstance(record.args, tuple):
-            record.args = tuple(self.TOKEN.sub(r"\1***", a) if isinstance(a, str) else a for a in record.args)
+            record.args = tuple(self._redact(a) if isinstance(a, str) else a for a in record.args)
         return True
 
 

@@ -178,3 +178,22 @@ def test_stream_tokens_stay_out_of_the_access_log():
     )  # fmt: skip
     assert RedactStreamTokens().filter(record)
     assert "abc.def" not in record.getMessage() and "streamToken=***&since=0" in record.getMessage()
+
+
+@pytest.mark.parametrize(
+    ("path", "secret", "shown"),
+    [
+        ("/api/calendar/feed/Zm9vYmFyYmF6cXV4MTIzNDU2Nzg5MA.ics", "Zm9vYmFyYmF6cXV4MTIzNDU2Nzg5MA",
+         "/api/calendar/feed/***.ics"),
+        ("/api/calendar/google/callback?code=4/0Asecret&state=s3cr3t", "4/0Asecret", "?code=***&state=***"),
+    ],
+)  # fmt: skip
+def test_feed_tokens_and_oauth_codes_never_reach_the_access_log(path, secret, shown):
+    import logging
+
+    from contest_pipelines.api.main import RedactStreamTokens
+
+    record = logging.LogRecord("uvicorn.access", logging.INFO, __file__, 1, '%s - "%s %s HTTP/%s" %d',
+                               ("127.0.0.1:1", "GET", path, "1.1", 200), None)  # fmt: skip
+    assert RedactStreamTokens().filter(record)
+    assert secret not in record.getMessage() and shown in record.getMessage()
