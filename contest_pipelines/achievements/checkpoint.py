@@ -2,10 +2,13 @@
 
 A serial id or a timestamp is taken before commit, so rows become visible out of order: a reader that
 advanced past id 2 never sees id 1 committing afterwards. Each source row carries its writer's
-transaction id (`write_xid`, PostgreSQL's xid8); a processor consumes only rows written by transactions
-below its snapshot's xmin, the oldest transaction still running, so every such row is committed and
-visible (or rolled back). The checkpoint advances to that horizon in the processor's own transaction.
-A long transaction anywhere holds the horizon back: lag, never loss.
+transaction id (`write_xid`, PostgreSQL's xid8). A tick reads every visible row at or above its
+checkpoint, then advances the checkpoint only to its snapshot's xmin, the oldest transaction still
+running: every transaction below it has committed (its rows were visible to this tick) or rolled back,
+and a row of one still running, invisible now, is at or above the new checkpoint, so a later tick reads
+it. Rows above the horizon that were visible are read again next tick; the processors' upserts are
+idempotent, so that costs a re-read, never a double award. A long transaction anywhere in the cluster
+keeps the horizon down: more re-reading, never loss, and no delay for rows already committed.
 """
 
 from __future__ import annotations

@@ -34,13 +34,14 @@ CTF_SOLVES_SQL = """
     FROM challenge_solves s JOIN players p ON p.game_platform_id = s.syned_user_id
     WHERE p.user_id = ANY(:users)
 """
-# Players with a solve written by a transaction in [lower, horizon).
+# Players with a visible solve written by a transaction at or after the checkpoint. Rows of transactions
+# still running are invisible now and at or above the new checkpoint (the horizon), so a later tick
+# reads them; committed rows above the horizon are read again then, which the idempotent upsert absorbs.
 DIRTY_SQL = """
-    SELECT user_id FROM detections
-    WHERE write_xid >= CAST(:lo AS text)::xid8 AND write_xid < CAST(:hi AS text)::xid8
+    SELECT user_id FROM detections WHERE write_xid >= CAST(:lo AS text)::xid8
     UNION
     SELECT p.user_id FROM challenge_solves s JOIN players p ON p.game_platform_id = s.syned_user_id
-    WHERE s.write_xid >= CAST(:lo AS text)::xid8 AND s.write_xid < CAST(:hi AS text)::xid8
+    WHERE s.write_xid >= CAST(:lo AS text)::xid8
 """
 # A gated tier also looks at the players whose gate is complete while its own row is not: the gate may
 # have completed after this processor last saw their solves.
@@ -172,7 +173,7 @@ def reconcile(engine: sa.Engine, processor: SolveCount) -> TickReport:
             return TickReport(processor.achievement_id, 0, 0, [], 0, skipped="inactive or not in the catalog")
         lo = checkpoint.lower_bound(conn, processor.achievement_id)
         hi = checkpoint.horizon(conn)
-        users = set(conn.execute(sa.text(DIRTY_SQL), {"lo": str(lo), "hi": str(hi)}).scalars())
+        users = set(conn.execute(sa.text(DIRTY_SQL), {"lo": str(lo)}).scalars())
         if row.gated_on:
             users |= set(conn.execute(sa.text(GATE_WAITING_SQL), {"id": row.id, "gate": row.gated_on}).scalars())
         changed, completed = processor.apply(conn, row, sorted(users)) if users else (0, [])

@@ -1,7 +1,9 @@
 """Request and response models of the HTTP API (camelCase on the wire, like the events)."""
 
 from datetime import datetime
+from functools import cache
 from typing import Annotated, Literal
+from zoneinfo import available_timezones
 
 from fastapi import Path
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, field_validator
@@ -126,3 +128,33 @@ class ConsentLink(BaseModel):
 
 class PushQueued(BaseModel):
     queued: bool = True
+
+
+@cache
+def _zones() -> frozenset[str]:
+    return frozenset(available_timezones())  # reads the tz database once
+
+
+class PlayerSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    timeZone: str | None = Field(
+        None,
+        description="an IANA time zone name (`Asia/Kolkata`): the player's day for streaks; null: UTC",
+        examples=["Asia/Kolkata"],
+        # The schema lists the names, so it says exactly what is accepted; the validator keeps the 422 short.
+        json_schema_extra=lambda schema: schema["anyOf"][0].update(enum=sorted(_zones())),
+    )
+
+    @field_validator("timeZone")
+    @classmethod
+    def _iana(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        if value not in _zones():
+            raise ValueError(f"{value!r} is not an IANA time zone name (e.g. 'Asia/Kolkata', 'UTC')")
+        return value
+
+
+class Player(PlayerSettings):
+    userId: str

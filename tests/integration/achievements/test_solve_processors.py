@@ -124,6 +124,19 @@ def test_a_solve_that_commits_late_is_not_lost(world, engine):
     assert rows[("first_verified_solve", "u2")].complete and rows[("first_verified_solve", "u3")].complete
 
 
+def test_an_open_transaction_elsewhere_does_not_delay_awards(world, engine):
+    holder = engine.connect()  # an xid held open anywhere in the cluster keeps the snapshot's xmin down
+    holder.execute(sa.text("SELECT pg_current_xact_id()"))
+    try:
+        verified(world, "u2", 1)
+        assert reconcile(world, PROCESSORS["first_verified_solve"]).completed == ["u2"]
+        again = reconcile(world, PROCESSORS["first_verified_solve"])  # re-read above the horizon: no change
+        assert again.changed == 0 and again.completed == []
+    finally:
+        holder.rollback()
+        holder.close()
+
+
 def rebuild(db) -> None:
     with db.begin() as conn:
         conn.execute(achievement_progress.delete())
@@ -159,7 +172,7 @@ def test_any_interleaving_of_new_solves_and_ticks_equals_one_rebuild(world, step
     assert snapshot(world) == incremental
 
 
-def test_each_processor_is_an_asset_whose_check_catches_an_uncompleted_award(world, env):
+def test_each_processor_is_an_asset_whose_check_catches_a_changed_award(world, env):
     from contest_pipelines.assets.achievements import achievement_assets
     from contest_pipelines.resources import PostgresResource
 
@@ -171,9 +184,9 @@ def test_each_processor_is_an_asset_whose_check_catches_an_uncompleted_award(wor
     assert metadata["newly_completed"].value == 1 and metadata["players_touched"].value == 1
     checks = result.get_asset_check_evaluations()
     assert len(checks) == 5 and all(c.passed for c in checks)
-    with world.begin() as conn:  # something outside the processors breaks stickiness
+    with world.begin() as conn:  # something outside the processors changes a completed award's amount
         conn.execute(achievement_progress.update().where(achievement_progress.c.achievement_id == "solves_10")
-                     .values(complete=False))  # fmt: skip
+                     .values(amount=999))  # fmt: skip
     solves_10 = next(a for a in achievement_assets if a.key.path[-1] == "achievement_solves_10")
     [check] = dg.materialize([solves_10], resources=resources).get_asset_check_evaluations()
     assert not check.passed and "solves_10" in check.description
