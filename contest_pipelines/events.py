@@ -11,6 +11,7 @@ SYNC_QUEUED = "sync.queued"
 SYNC_DETECTED = "sync.detected"
 SYNC_FAILED = "sync.failed"
 SYNC_RETRYING = "sync.retrying"
+ACHIEVEMENT_COMPLETED = "achievement.completed"
 
 REASON_CF_UNAVAILABLE = "cf_unavailable"
 # Why a queued request waits (the status route's `reason` while it is queued).
@@ -89,6 +90,15 @@ def retrying_payload(
         "maxAttempts": max_attempts,
         "nextAttemptAt": next_attempt_at.isoformat(),
         "detail": detail,
+    }
+
+
+def achievement_payload(achievement_id: str, specifier: str, completed_at: datetime, amount: int | None) -> dict:
+    return {
+        "achievementId": achievement_id,
+        "specifier": specifier,
+        "completedAt": completed_at.isoformat(),
+        "amount": amount,
     }
 
 

@@ -12,13 +12,20 @@ earlier (least() keeps incremental ticks equal to a rebuild; docs/achievements.m
 
 from __future__ import annotations
 
+import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import sqlalchemy as sa
 
+from contest_pipelines import events
 from contest_pipelines.achievements import checkpoint
 from contest_pipelines.db.tables import achievements
+
+log = logging.getLogger(__name__)
+# (user, event type, payload): publishes one event on the player's stream (events.publish).
+Announce = Callable[[str, str, dict], object]
 
 # Every solve a player made, one row per solve: a Codeforces problem verified in any room counts once
 # (at its first verification), a CTF challenge solve once. `:users` limits it to the players in hand.
@@ -99,6 +106,7 @@ RECORD_COMPLETIONS_SQL = """
     SELECT achievement_id, specifier, user_id, completed_at, amount FROM achievement_progress
     WHERE achievement_id = :id AND specifier = ANY(CAST(:specifiers AS text[])) AND complete
     ON CONFLICT DO NOTHING
+    RETURNING user_id, specifier, completed_at, amount
 """
 # Completions whose progress row no longer says the same: must always be empty.
 BROKEN_COMPLETIONS_SQL = """
@@ -164,7 +172,7 @@ REGISTRY: list[SolveCount] = [
 PROCESSORS = {p.achievement_id: p for p in REGISTRY}
 
 
-def reconcile(engine: sa.Engine, processor: SolveCount) -> TickReport:
+def reconcile(engine: sa.Engine, processor: SolveCount, announce: Announce | None = None) -> TickReport:
     """One tick of one processor, in one transaction."""
     started = time.monotonic()
     with engine.begin() as conn:
@@ -177,20 +185,28 @@ def reconcile(engine: sa.Engine, processor: SolveCount) -> TickReport:
         if row.gated_on:
             users |= set(conn.execute(sa.text(GATE_WAITING_SQL), {"id": row.id, "gate": row.gated_on}).scalars())
         changed, completed = processor.apply(conn, row, sorted(users)) if users else (0, [])
-        if completed:
-            conn.execute(sa.text(RECORD_COMPLETIONS_SQL), {"id": row.id, "specifiers": completed})
+        recorded = []
+        if completed:  # recorded once: only a first completion comes back, so it is announced once
+            recorded = conn.execute(sa.text(RECORD_COMPLETIONS_SQL), {"id": row.id, "specifiers": completed}).all()
         duration_ms = int((time.monotonic() - started) * 1000)
         checkpoint.advance(conn, processor.achievement_id, hi, players=len(users), changed=changed,
                            completed=len(completed), ms=duration_ms)  # fmt: skip
+    if announce is not None:  # after the commit: a player never hears of an award a rollback took back
+        for r in recorded:
+            try:
+                announce(r.user_id, events.ACHIEVEMENT_COMPLETED,
+                         events.achievement_payload(row.id, r.specifier, r.completed_at, r.amount))  # fmt: skip
+            except Exception as exc:  # noqa: BLE001 - the award stands; only its announcement is lost
+                log.warning("achievement.completed for %s %s not published: %s", row.id, r.specifier, exc)
     return TickReport(processor.achievement_id, len(users), changed, sorted(completed), duration_ms)
 
 
-def reconcile_all(engine: sa.Engine) -> list[TickReport | Exception]:
+def reconcile_all(engine: sa.Engine, announce: Announce | None = None) -> list[TickReport | Exception]:
     """Every processor in registry order; one failing never blocks the others."""
     reports: list[TickReport | Exception] = []
     for processor in REGISTRY:
         try:
-            reports.append(reconcile(engine, processor))
+            reports.append(reconcile(engine, processor, announce))
         except Exception as exc:  # noqa: BLE001 - recorded, and the next processor still runs
             reports.append(exc)
     return reports

@@ -3,8 +3,9 @@ processor alone; materialising one is one tick of its `reconcile`."""
 
 import dagster as dg
 
+from contest_pipelines import events
 from contest_pipelines.achievements.processors import REGISTRY, SolveCount, broken_completions, reconcile
-from contest_pipelines.resources import PostgresResource
+from contest_pipelines.resources import PostgresResource, RedisResource
 
 ACHIEVEMENTS_GROUP = "achievements"
 STICKY_CHECK = "completions_are_sticky"
@@ -27,9 +28,12 @@ def achievement_asset(processor: SolveCount) -> dg.AssetsDefinition:
             )
         ],
     )
-    def _asset(context: dg.AssetExecutionContext, postgres: PostgresResource) -> dg.MaterializeResult:
+    def _asset(
+        context: dg.AssetExecutionContext, postgres: PostgresResource, redis: RedisResource
+    ) -> dg.MaterializeResult:
         engine = postgres.engine()
-        report = reconcile(engine, processor)
+        client = redis.client()
+        report = reconcile(engine, processor, lambda user, kind, data: events.publish(client, user, kind, data))
         context.log.info(f"{processor.achievement_id}: {report.as_metadata()}")
         broken = [b for b in broken_completions(engine) if b[0] == processor.achievement_id]
         check = dg.AssetCheckResult(

@@ -172,14 +172,22 @@ def test_any_interleaving_of_new_solves_and_ticks_equals_one_rebuild(world, step
     assert snapshot(world) == incremental
 
 
-def test_each_processor_is_an_asset_whose_check_catches_a_changed_award(world, env):
+def test_each_processor_is_an_asset_whose_check_catches_a_changed_award(world, env, redis_client):
+    from contest_pipelines import events
     from contest_pipelines.assets.achievements import achievement_assets
-    from contest_pipelines.resources import PostgresResource
+    from contest_pipelines.resources import PostgresResource, RedisResource
 
     verified(world, "u2", 10)
-    resources = {"postgres": PostgresResource(database_url=env["DATABASE_URL"])}
+    resources = {
+        "postgres": PostgresResource(database_url=env["DATABASE_URL"]),
+        "redis": RedisResource(redis_url=env["REDIS_URL"]),
+    }
     result = dg.materialize(achievement_assets, resources=resources)
     assert result.success
+    dg.materialize(achievement_assets, resources=resources)  # a second tick announces nothing again
+    announced = [e for e in events.read_since(redis_client, "u2") if e.type == events.ACHIEVEMENT_COMPLETED]
+    assert sorted(e.data["achievementId"] for e in announced) == ["first_verified_solve", "solves_10"]
+    assert {e.data["completedAt"] for e in announced} == {T0.isoformat(), (T0 + timedelta(minutes=9)).isoformat()}
     metadata = result.asset_materializations_for_node("achievement_solves_10")[0].metadata
     assert metadata["newly_completed"].value == 1 and metadata["players_touched"].value == 1
     checks = result.get_asset_check_evaluations()
