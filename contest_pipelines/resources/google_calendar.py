@@ -5,6 +5,7 @@ import dagster as dg
 from contest_pipelines.calendar.push import PER_PROJECT_PER_MINUTE, GoogleApp, SlidingWindow
 from contest_pipelines.calendar.token_box import TokenBox
 from contest_pipelines.clients.google_calendar import GoogleOAuth
+from contest_pipelines.settings import google_missing
 
 
 class GoogleCalendarResource(dg.ConfigurableResource):
@@ -18,15 +19,7 @@ class GoogleCalendarResource(dg.ConfigurableResource):
     retry_seconds: float = 2.0
 
     def missing(self) -> list[str]:
-        return [
-            name
-            for name, value in (
-                ("GOOGLE_CLIENT_ID", self.client_id),
-                ("GOOGLE_CLIENT_SECRET", self.client_secret),
-                ("CALENDAR_TOKEN_KEYS", self.token_keys),
-            )
-            if not value
-        ]
+        return google_missing(self.client_id, self.client_secret, self.token_keys)
 
     def unconfigured(self) -> dg.SkipReason | None:
         """The skip the push's sensor and schedule give while Google is not set up (names, never values)."""
