@@ -126,6 +126,79 @@ def settle(room_id: str) -> None:
     )
 
 
+achievements_app = typer.Typer(no_args_is_help=True, help="Achievement processors (docs/achievements.md).")
+app.add_typer(achievements_app, name="achievements")
+
+
+@achievements_app.command("rebuild")
+def achievements_rebuild(
+    achievement_id: Annotated[list[str] | None, typer.Argument(help="catalog ids; every processor if none")] = None,
+    announce: Annotated[
+        bool, typer.Option(help="publish achievement.completed for awards the rebuild completes")
+    ] = True,
+) -> None:
+    """Re-derive achievements from their sources from the beginning (completed awards stay: sticky)."""
+    from contest_pipelines.achievements.processors import PROCESSORS, reconcile_all
+
+    unknown = sorted(set(achievement_id or []) - set(PROCESSORS))
+    if unknown:
+        typer.echo(f"unknown achievement {', '.join(unknown)}; known: {', '.join(PROCESSORS)}", err=True)
+        raise typer.Exit(2)
+    reports = reconcile_all(_engine(), _announcer() if announce else None, only=achievement_id or None, rebuild=True)
+    failed = False
+    for report in reports:
+        if isinstance(report, Exception):
+            failed = True
+            typer.echo(json.dumps({"error": f"{type(report).__name__}: {report}"}), err=True)
+        else:
+            typer.echo(json.dumps({"achievement": report.processor, **report.as_metadata()}))
+    if failed:
+        raise typer.Exit(1)
+
+
+@achievements_app.command("deactivate")
+def achievements_deactivate(achievement_id: str) -> None:
+    """Stop awarding one achievement (its processor is skipped; awards already given stay)."""
+    _set_active(achievement_id, False)
+
+
+@achievements_app.command("activate")
+def achievements_activate(achievement_id: str) -> None:
+    """Award it again; its next tick catches up from its checkpoint."""
+    _set_active(achievement_id, True)
+
+
+def _set_active(achievement_id: str, active: bool) -> None:
+    from contest_pipelines.db.tables import achievements
+
+    with _engine().begin() as conn:
+        found = conn.execute(
+            achievements.update().where(achievements.c.id == achievement_id).values(active=active)
+        ).rowcount
+    if not found:
+        typer.echo(f"unknown achievement {achievement_id}", err=True)
+        raise typer.Exit(2)
+    typer.echo(json.dumps({"achievement": achievement_id, "active": active}))
+
+
+def _engine():
+    from contest_pipelines.db.engine import get_engine
+
+    return get_engine(_database_url())
+
+
+def _announcer():
+    """Publishes on the players' event streams when Redis is configured; otherwise announces nothing."""
+    redis_url = _settings().redis_url
+    if not redis_url:
+        return None
+    import redis as redis_lib
+
+    from contest_pipelines import events
+
+    return events.publish_to(redis_lib.Redis.from_url(redis_url, decode_responses=True))
+
+
 @app.command()
 def onboard(user_id: str, coach: Annotated[str | None, typer.Option(help="the coach asking")] = None) -> None:
     """Ask for USER_ID to be added to the game platform (onboarding_job processes it within seconds)."""

@@ -1,6 +1,7 @@
 """The event contract: names, payloads, Redis keys, and the publish/read helpers (docs/events.md)."""
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -116,6 +117,11 @@ def publish(
         maxlen=maxlen,
         approximate=True,
     )
+
+
+def publish_to(client: "redis.Redis") -> Callable[[str, str, dict[str, Any]], Any]:
+    """`publish` bound to a client: what a producer that announces to players is handed."""
+    return lambda user_id, event_type, data: publish(client, user_id, event_type, data)
 
 
 def decode_entry(entry_id: Any, fields: dict[Any, Any]) -> Event:

@@ -13,6 +13,8 @@ keeps the horizon down: more re-reading, never loss, and no delay for rows alrea
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
 
@@ -24,29 +26,43 @@ def horizon(conn: sa.Connection) -> int:
     return int(conn.execute(sa.text("SELECT pg_snapshot_xmin(pg_current_snapshot())::text")).scalar_one())
 
 
-def lower_bound(conn: sa.Connection, processor: str) -> int:
-    """The processor's checkpoint, locked for this transaction (two ticks of one processor never overlap)."""
+def lower_bound(conn: sa.Connection, processor: str) -> tuple[int, datetime | None]:
+    """The processor's checkpoint and last clock, locked for this transaction (two ticks of one processor
+    never overlap)."""
     conn.execute(insert(achievement_checkpoints).values(processor=processor).on_conflict_do_nothing())
-    value = conn.execute(
-        sa.text("SELECT lower_xid::text FROM achievement_checkpoints WHERE processor = :p FOR UPDATE"),
+    row = conn.execute(
+        sa.text("SELECT lower_xid::text, clock_at FROM achievement_checkpoints WHERE processor = :p FOR UPDATE"),
         {"p": processor},
-    ).scalar_one()
-    return int(value)
+    ).one()
+    return int(row[0]), row[1]
 
 
-def advance(conn: sa.Connection, processor: str, to: int, **stats) -> None:
+def advance(conn: sa.Connection, processor: str, to: int, clock: datetime, **stats) -> None:
     conn.execute(
         sa.text(
-            "UPDATE achievement_checkpoints SET lower_xid = CAST(:x AS text)::xid8, last_run_at = now(),"
-            " last_players = :players, last_changed = :changed, last_completed = :completed,"
-            " last_duration_ms = :ms, last_error = NULL WHERE processor = :p"
+            "UPDATE achievement_checkpoints SET lower_xid = CAST(:x AS text)::xid8, clock_at = :clock,"
+            " last_run_at = now(), last_players = :players, last_changed = :changed,"
+            " last_completed = :completed, last_duration_ms = :ms, last_error = NULL WHERE processor = :p"
         ),
-        {"x": str(to), "p": processor, **stats},
+        {"x": str(to), "p": processor, "clock": clock, **stats},
+    )
+
+
+def record_error(conn: sa.Connection, processor: str, error: str) -> None:
+    """A failed tick: its checkpoint stays where it was; the reason is shown until a tick succeeds."""
+    conn.execute(
+        insert(achievement_checkpoints)
+        .values(processor=processor, last_error=error[:1000], last_run_at=sa.func.now())
+        .on_conflict_do_update(
+            index_elements=["processor"], set_={"last_error": error[:1000], "last_run_at": sa.func.now()}
+        )
     )
 
 
 def reset(conn: sa.Connection, processor: str) -> None:
     """Back to the beginning: the next tick re-derives every player (a rebuild)."""
+    conn.execute(insert(achievement_checkpoints).values(processor=processor).on_conflict_do_nothing())
     conn.execute(
-        sa.text("UPDATE achievement_checkpoints SET lower_xid = '0'::xid8 WHERE processor = :p"), {"p": processor}
+        sa.text("UPDATE achievement_checkpoints SET lower_xid = '0'::xid8, clock_at = NULL WHERE processor = :p"),
+        {"p": processor},
     )

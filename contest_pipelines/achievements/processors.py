@@ -16,40 +16,18 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 import sqlalchemy as sa
 
 from contest_pipelines import events
-from contest_pipelines.achievements import checkpoint
-from contest_pipelines.db.tables import achievements
+from contest_pipelines.achievements import checkpoint, sources
+from contest_pipelines.db.tables import achievement_progress, achievements
 
 log = logging.getLogger(__name__)
 # (user, event type, payload): publishes one event on the player's stream (events.publish).
 Announce = Callable[[str, str, dict], object]
 
-# Every solve a player made, one row per solve: a Codeforces problem verified in any room counts once
-# (at its first verification), a CTF challenge solve once. `:users` limits it to the players in hand.
-SOLVES_SQL = """
-    SELECT user_id, at FROM (
-        SELECT DISTINCT ON (d.user_id, d.problem_id) d.user_id, to_timestamp(d.cf_timestamp) AS at
-        FROM detections d WHERE d.user_id = ANY(:users) ORDER BY d.user_id, d.problem_id, d.cf_timestamp
-    ) verified
-    {ctf}
-"""
-CTF_SOLVES_SQL = """
-    SELECT p.user_id, s.solved_at AS at
-    FROM challenge_solves s JOIN players p ON p.game_platform_id = s.syned_user_id
-    WHERE p.user_id = ANY(:users)
-"""
-# Players with a visible solve written by a transaction at or after the checkpoint. Rows of transactions
-# still running are invisible now and at or above the new checkpoint (the horizon), so a later tick
-# reads them; committed rows above the horizon are read again then, which the idempotent upsert absorbs.
-DIRTY_SQL = """
-    SELECT user_id FROM detections WHERE write_xid >= CAST(:lo AS text)::xid8
-    UNION
-    SELECT p.user_id FROM challenge_solves s JOIN players p ON p.game_platform_id = s.syned_user_id
-    WHERE s.write_xid >= CAST(:lo AS text)::xid8
-"""
 # A gated tier also looks at the players whose gate is complete while its own row is not: the gate may
 # have completed after this processor last saw their solves.
 GATE_WAITING_SQL = """
@@ -57,31 +35,27 @@ GATE_WAITING_SQL = """
     LEFT JOIN achievement_progress me ON me.achievement_id = :id AND me.specifier = g.specifier
     WHERE g.achievement_id = :gate AND g.complete AND NOT coalesce(me.complete, false)
 """
-# The sticky upsert: progress for each player in hand from their solves, completion at the Nth one.
-UPSERT_COUNT_SQL = """
-    WITH solves AS ({solves}),
-    counted AS (
-        SELECT u.user_id, count(s.at) AS steps,
-               (array_agg(s.at ORDER BY s.at))[:step_count] AS reached_at
-        FROM unnest(CAST(:users AS text[])) AS u(user_id)
-        LEFT JOIN solves s ON s.user_id = u.user_id AND s.at >= coalesce(CAST(:starts_at AS timestamptz), '-infinity')
-        GROUP BY u.user_id
-    ),
+# The sticky upsert of what a derivation (sources.py) says, for the keys in hand: progress capped at the
+# step count; once complete, never un-completed, the amount fixed, and the completion time only moving
+# earlier (a backfilled event before it shows it was reached earlier). Returns the players it looked at
+# and every row it wrote, with whether that row completed now.
+UPSERT_SQL = """
+    WITH derived AS ({derive}),
     eligible AS (
-        SELECT c.* FROM counted c
-        WHERE c.steps > 0 AND (CAST(:gate AS text) IS NULL OR EXISTS (
+        SELECT d.* FROM derived d
+        WHERE d.steps > 0 AND (CAST(:gate AS text) IS NULL OR EXISTS (
             SELECT 1 FROM achievement_progress g
-            WHERE g.achievement_id = :gate AND g.specifier = c.user_id AND g.complete))
+            WHERE g.achievement_id = :gate AND g.specifier = d.user_id AND g.complete))
     ),
     before AS (
         SELECT specifier, complete FROM achievement_progress
-        WHERE achievement_id = :id AND specifier = ANY(CAST(:users AS text[]))
+        WHERE achievement_id = :id AND specifier IN (SELECT specifier FROM eligible)
     ),
     written AS (
-        INSERT INTO achievement_progress AS p
-            (achievement_id, specifier, user_id, current_step, complete, completed_at, amount, updated_at)
-        SELECT :id, e.user_id, e.user_id, least(e.steps, :step_count), e.reached_at IS NOT NULL, e.reached_at,
-               CASE WHEN e.reached_at IS NOT NULL THEN :amount END, now()
+        INSERT INTO achievement_progress AS p (achievement_id, specifier, user_id, current_step, complete,
+                                               completed_at, amount, detail, updated_at)
+        SELECT :id, e.specifier, e.user_id, least(e.steps, :step_count), e.reached_at IS NOT NULL, e.reached_at,
+               CASE WHEN e.reached_at IS NOT NULL THEN coalesce(e.amount, :amount) END, e.detail, now()
         FROM eligible e
         ON CONFLICT (achievement_id, specifier) DO UPDATE SET
             current_step = CASE WHEN p.complete THEN greatest(p.current_step, excluded.current_step)
@@ -90,15 +64,19 @@ UPSERT_COUNT_SQL = """
             completed_at = CASE WHEN p.complete THEN least(p.completed_at, excluded.completed_at)
                                 ELSE excluded.completed_at END,
             amount = CASE WHEN p.complete THEN p.amount ELSE excluded.amount END,
+            detail = excluded.detail,
             updated_at = now()
-        WHERE (p.current_step, p.complete, p.completed_at) IS DISTINCT FROM
+        WHERE (p.current_step, p.complete, p.completed_at, p.detail) IS DISTINCT FROM
               (CASE WHEN p.complete THEN greatest(p.current_step, excluded.current_step) ELSE excluded.current_step END,
                p.complete OR excluded.complete,
-               CASE WHEN p.complete THEN least(p.completed_at, excluded.completed_at) ELSE excluded.completed_at END)
+               CASE WHEN p.complete THEN least(p.completed_at, excluded.completed_at) ELSE excluded.completed_at END,
+               excluded.detail)
         RETURNING specifier, complete
     )
-    SELECT w.specifier, w.complete, coalesce(b.complete, false) AS was_complete
-    FROM written w LEFT JOIN before b USING (specifier)
+    SELECT (SELECT count(DISTINCT user_id) FROM eligible) AS players,
+           coalesce((SELECT array_agg(w.specifier) FROM written w), '{{}}') AS written,
+           coalesce((SELECT array_agg(w.specifier) FROM written w LEFT JOIN before b USING (specifier)
+                     WHERE w.complete AND NOT coalesce(b.complete, false)), '{{}}') AS completed
 """
 # Newly complete rows, recorded once; what the stickiness check compares progress with.
 RECORD_COMPLETIONS_SQL = """
@@ -138,75 +116,115 @@ class TickReport:
 
 
 @dataclass(frozen=True)
-class SolveCount:
-    """Progress = the player's solves counted (verified Codeforces, and CTF ones when `ctf`); complete
-    at the catalog's step count, at the time of that solve."""
+class Processor:
+    """One achievement's processor: which keys changed since the checkpoint (`dirty`), and how progress is
+    derived for them (`derive`, sources.py). `user_keyed`: its keys are players (a gate can only be on
+    those)."""
 
     achievement_id: str
-    ctf: bool = True
-    verified: bool = True
-
-    def solves_sql(self) -> str:
-        if self.verified and self.ctf:
-            return SOLVES_SQL.format(ctf="UNION ALL " + CTF_SOLVES_SQL)
-        if self.verified:
-            return SOLVES_SQL.format(ctf="")
-        return CTF_SOLVES_SQL
-
-    def apply(self, conn: sa.Connection, row: sa.Row, users: list[str]) -> tuple[int, list[str]]:
-        result = conn.execute(
-            sa.text(UPSERT_COUNT_SQL.format(solves=self.solves_sql())),
-            {"id": row.id, "users": users, "step_count": row.step_count, "amount": row.amount,
-             "gate": row.gated_on, "starts_at": row.starts_at},
-        ).all()  # fmt: skip
-        return len(result), [r.specifier for r in result if r.complete and not r.was_complete]
+    dirty: str
+    derive: str
+    user_keyed: bool = True
 
 
-REGISTRY: list[SolveCount] = [
-    SolveCount("first_verified_solve", ctf=False),
-    SolveCount("first_ctf_solve", verified=False),
-    SolveCount("solves_10"),  # the tiers in order: a gate completes before the tier it opens is ticked
-    SolveCount("solves_100"),
-    SolveCount("solves_1000"),
+def solve_count(achievement_id: str, verified: bool = True, ctf: bool = True) -> Processor:
+    dirty = sources.DIRTY_BOTH if verified and ctf else sources.DIRTY_VERIFIED if verified else sources.DIRTY_CTF
+    return Processor(achievement_id, dirty, sources.count_solves(sources.solves(verified, ctf)))
+
+
+REGISTRY: list[Processor] = [
+    solve_count("first_verified_solve", ctf=False),
+    solve_count("first_ctf_solve", verified=False),
+    solve_count("solves_10"),  # the tiers in order: a gate completes before the tier it opens is ticked
+    solve_count("solves_100"),
+    solve_count("solves_1000"),
+    Processor("streak_7", sources.DIRTY_STREAK, sources.STREAK),
+    Processor("streak_30", sources.DIRTY_STREAK, sources.STREAK),
+    Processor("category_specialist", sources.DIRTY_CTF, sources.CATEGORY),
+    Processor("flash_ctf_participant", sources.DIRTY_FLASH, sources.FLASH),
+    Processor("room_winner", sources.DIRTY_ROOM_WINNER, sources.ROOM_WINNER, user_keyed=False),
+    Processor("weekly_top10", sources.DIRTY_WEEKLY, sources.WEEKLY, user_keyed=False),
+    Processor("profile_complete", sources.DIRTY_PROFILE, sources.PROFILE),
 ]
 PROCESSORS = {p.achievement_id: p for p in REGISTRY}
 
 
-def reconcile(engine: sa.Engine, processor: SolveCount, announce: Announce | None = None) -> TickReport:
-    """One tick of one processor, in one transaction."""
+def _tick(conn: sa.Connection, processor: Processor, now: datetime, *, rebuild: bool) -> tuple[TickReport, list]:
     started = time.monotonic()
-    with engine.begin() as conn:
-        row = conn.execute(sa.select(achievements).where(achievements.c.id == processor.achievement_id)).one_or_none()
-        if row is None or not row.active:
-            return TickReport(processor.achievement_id, 0, 0, [], 0, skipped="inactive or not in the catalog")
-        lo = checkpoint.lower_bound(conn, processor.achievement_id)
-        hi = checkpoint.horizon(conn)
-        users = set(conn.execute(sa.text(DIRTY_SQL), {"lo": str(lo)}).scalars())
-        if row.gated_on:
-            users |= set(conn.execute(sa.text(GATE_WAITING_SQL), {"id": row.id, "gate": row.gated_on}).scalars())
-        changed, completed = processor.apply(conn, row, sorted(users)) if users else (0, [])
-        recorded = []
-        if completed:  # recorded once: only a first completion comes back, so it is announced once
-            recorded = conn.execute(sa.text(RECORD_COMPLETIONS_SQL), {"id": row.id, "specifiers": completed}).all()
-        duration_ms = int((time.monotonic() - started) * 1000)
-        checkpoint.advance(conn, processor.achievement_id, hi, players=len(users), changed=changed,
-                           completed=len(completed), ms=duration_ms)  # fmt: skip
+    row = conn.execute(sa.select(achievements).where(achievements.c.id == processor.achievement_id)).one_or_none()
+    if row is None or not row.active:
+        return TickReport(processor.achievement_id, 0, 0, [], 0, skipped="inactive or not in the catalog"), []
+    if rebuild:  # from the beginning; completed awards stay (sticky), everything else is derived again
+        conn.execute(
+            achievement_progress.delete().where(
+                achievement_progress.c.achievement_id == row.id, sa.not_(achievement_progress.c.complete)
+            )
+        )
+        checkpoint.reset(conn, row.id)
+    lo, clock_at = checkpoint.lower_bound(conn, row.id)
+    hi = checkpoint.horizon(conn)
+    keys = set(conn.execute(sa.text(processor.dirty), {"lo": str(lo), "now": now, "clock_at": clock_at}).scalars())
+    keys.discard(None)
+    if row.gated_on and processor.user_keyed:
+        keys |= set(conn.execute(sa.text(GATE_WAITING_SQL), {"id": row.id, "gate": row.gated_on}).scalars())
+    players, written, completed = 0, [], []
+    if keys:
+        players, written, completed = conn.execute(
+            sa.text(UPSERT_SQL.format(derive=processor.derive)),
+            {"id": row.id, "keys": sorted(keys), "step_count": row.step_count, "amount": row.amount,
+             "gate": row.gated_on, "starts_at": row.starts_at, "now": now},
+        ).one()  # fmt: skip
+    recorded = []
+    if completed:  # recorded once: only a first completion comes back, so it is announced once
+        recorded = conn.execute(sa.text(RECORD_COMPLETIONS_SQL), {"id": row.id, "specifiers": completed}).all()
+    duration_ms = int((time.monotonic() - started) * 1000)
+    checkpoint.advance(conn, row.id, hi, now, players=players, changed=len(written), completed=len(completed),
+                       ms=duration_ms)  # fmt: skip
+    return TickReport(row.id, players, len(written), sorted(completed), duration_ms), recorded
+
+
+def reconcile(
+    engine: sa.Engine,
+    processor: Processor,
+    announce: Announce | None = None,
+    *,
+    now: datetime | None = None,
+    rebuild: bool = False,
+) -> TickReport:
+    """One tick of one processor, in one transaction (a rebuild too: nothing half-applied is ever seen).
+    `now` is the tick's clock (awards time makes due: a week ending); injected in tests."""
+    try:
+        with engine.begin() as conn:
+            report, recorded = _tick(conn, processor, now or datetime.now(UTC), rebuild=rebuild)
+    except Exception as exc:
+        with engine.begin() as conn:  # the failure is on record for the admin route and the next tick retries
+            checkpoint.record_error(conn, processor.achievement_id, f"{type(exc).__name__}: {exc}")
+        raise
     if announce is not None:  # after the commit: a player never hears of an award a rollback took back
         for r in recorded:
             try:
-                announce(r.user_id, events.ACHIEVEMENT_COMPLETED,
-                         events.achievement_payload(row.id, r.specifier, r.completed_at, r.amount))  # fmt: skip
+                payload = events.achievement_payload(report.processor, r.specifier, r.completed_at, r.amount)
+                announce(r.user_id, events.ACHIEVEMENT_COMPLETED, payload)
             except Exception as exc:  # noqa: BLE001 - the award stands; only its announcement is lost
-                log.warning("achievement.completed for %s %s not published: %s", row.id, r.specifier, exc)
-    return TickReport(processor.achievement_id, len(users), changed, sorted(completed), duration_ms)
+                log.warning("achievement.completed for %s %s not published: %s", report.processor, r.specifier, exc)
+    return report
 
 
-def reconcile_all(engine: sa.Engine, announce: Announce | None = None) -> list[TickReport | Exception]:
-    """Every processor in registry order; one failing never blocks the others."""
+def reconcile_all(
+    engine: sa.Engine,
+    announce: Announce | None = None,
+    *,
+    now: datetime | None = None,
+    only: list[str] | None = None,
+    rebuild: bool = False,
+) -> list[TickReport | Exception]:
+    """Every processor in registry order (or those named); one failing never blocks the others."""
     reports: list[TickReport | Exception] = []
     for processor in REGISTRY:
+        if only is not None and processor.achievement_id not in only:
+            continue
         try:
-            reports.append(reconcile(engine, processor, announce))
+            reports.append(reconcile(engine, processor, announce, now=now, rebuild=rebuild))
         except Exception as exc:  # noqa: BLE001 - recorded, and the next processor still runs
             reports.append(exc)
     return reports

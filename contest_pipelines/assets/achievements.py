@@ -4,21 +4,28 @@ processor alone; materialising one is one tick of its `reconcile`."""
 import dagster as dg
 
 from contest_pipelines import events
-from contest_pipelines.achievements.processors import REGISTRY, SolveCount, broken_completions, reconcile
+from contest_pipelines.achievements.processors import REGISTRY, Processor, broken_completions, reconcile
 from contest_pipelines.resources import PostgresResource, RedisResource
 
 ACHIEVEMENTS_GROUP = "achievements"
 STICKY_CHECK = "completions_are_sticky"
 
 
-def achievement_asset(processor: SolveCount) -> dg.AssetsDefinition:
+class TickConfig(dg.Config):
+    """Set in the launchpad: `rebuild` re-derives from the beginning (completed awards stay)."""
+
+    rebuild: bool = False
+    announce: bool = True  # with rebuild: publish achievement.completed for awards it completes
+
+
+def achievement_asset(processor: Processor) -> dg.AssetsDefinition:
     name = f"achievement_{processor.achievement_id}"
 
     @dg.asset(
         name=name,
         group_name=ACHIEVEMENTS_GROUP,
         kinds={"postgres"},
-        description=f"Players' progress on `{processor.achievement_id}`, re-derived from the solves that changed "
+        description=f"Players' progress on `{processor.achievement_id}`, re-derived from the source rows that changed "
         "since the processor's checkpoint (docs/achievements.md).",
         check_specs=[
             dg.AssetCheckSpec(
@@ -29,11 +36,12 @@ def achievement_asset(processor: SolveCount) -> dg.AssetsDefinition:
         ],
     )
     def _asset(
-        context: dg.AssetExecutionContext, postgres: PostgresResource, redis: RedisResource
+        context: dg.AssetExecutionContext, config: TickConfig, postgres: PostgresResource, redis: RedisResource
     ) -> dg.MaterializeResult:
         engine = postgres.engine()
         client = redis.client()
-        report = reconcile(engine, processor, lambda user, kind, data: events.publish(client, user, kind, data))
+        announce = None if config.rebuild and not config.announce else events.publish_to(client)
+        report = reconcile(engine, processor, announce, rebuild=config.rebuild)
         context.log.info(f"{processor.achievement_id}: {report.as_metadata()}")
         broken = [b for b in broken_completions(engine) if b[0] == processor.achievement_id]
         check = dg.AssetCheckResult(

@@ -54,6 +54,16 @@ class SettlementOutcome:
         return sum(self.deltas.values())
 
 
+# First place of the result being applied, as the room board ranks it (points, then the earlier last
+# scoring); members tied on both share it; nobody wins a room where nobody scored.
+WINNERS_SQL = """
+    SELECT array_agg(user_id ORDER BY user_id) FROM (
+        SELECT user_id, points, rank() OVER (ORDER BY points DESC, last_scored_at ASC NULLS LAST) AS r
+        FROM settle_current) ranked
+    WHERE r = 1 AND points > 0
+"""
+
+
 def settle_room(engine: sa.Engine, room_id: str, *, run_id: str | None = None) -> SettlementOutcome:
     started = time.perf_counter()
     try:
@@ -118,6 +128,7 @@ def _settle(conn: sa.Connection, room_id: str, run_id: str | None, started: floa
     for scope, scope_id in scopes:
         outcome.projection[(scope, scope_id)] = _apply_standings(conn, scope, scope_id)
     outcome.versions = bump_versions(conn, [("room", room_id), *scopes])
+    winners = conn.execute(sa.text(WINNERS_SQL)).scalar_one()
     outcome.db_ms = (time.perf_counter() - started) * 1000
     conn.execute(
         ledger.insert().values(
@@ -130,6 +141,7 @@ def _settle(conn: sa.Connection, room_id: str, run_id: str | None, started: floa
             changed_members=len(outcome.deltas),
             points_total=summary.points_total,
             points_delta=outcome.points_delta,
+            winners=winners,
             db_ms=outcome.db_ms,
             dagster_run_id=run_id,
         )

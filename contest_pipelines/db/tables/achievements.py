@@ -1,7 +1,7 @@
 """Achievements (issue 11, seed 003): the catalog, players' progress, and each processor's checkpoint."""
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import TEXT
+from sqlalchemy.dialects.postgresql import JSONB, TEXT
 
 from contest_pipelines.db.tables.base import NOW, TZ, Xid8, metadata
 
@@ -35,6 +35,8 @@ achievement_progress = sa.Table(
     sa.Column("complete", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.Column("completed_at", TZ, nullable=True),  # the source event's time, not the processor's
     sa.Column("amount", sa.Integer, nullable=True),
+    # What else the player sees with it: a streak's longest and last run, a weekly rank and points.
+    sa.Column("detail", JSONB, nullable=True),
     sa.Column("updated_at", TZ, nullable=False, server_default=NOW),
 )
 sa.Index("ix_achievement_progress_user", achievement_progress.c.user_id)
@@ -51,6 +53,7 @@ achievement_checkpoints = sa.Table(
     sa.Column("last_completed", sa.Integer, nullable=True),
     sa.Column("last_duration_ms", sa.Integer, nullable=True),
     sa.Column("last_error", sa.Text, nullable=True),
+    sa.Column("clock_at", TZ, nullable=True),  # the last tick's clock: awards time makes due (a week ending)
 )
 
 # Every completion ever recorded, written once (ON CONFLICT DO NOTHING) in the tick that completed it:

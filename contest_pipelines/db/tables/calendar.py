@@ -4,7 +4,7 @@ and their ICS feed tokens."""
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 
-from contest_pipelines.db.tables.base import NOW, TZ, metadata
+from contest_pipelines.db.tables.base import NOW, TZ, metadata, write_xid_column
 
 # One row per (judge, key) ever listed. `sequence` rises with every change a player sees (ICS SEQUENCE,
 # Google's update); `changed_at` is when that last happened (DTSTAMP). An upcoming contest missing from
@@ -63,7 +63,9 @@ calendar_feed_tokens = sa.Table(
     sa.Column("user_id", sa.Text, sa.ForeignKey("players.user_id", ondelete="CASCADE"), primary_key=True),
     sa.Column("token", sa.Text, nullable=False, unique=True),
     sa.Column("created_at", TZ, nullable=False, server_default=NOW),
+    write_xid_column(),
 )
+sa.Index("ix_calendar_feed_tokens_write_xid", calendar_feed_tokens.c.write_xid)
 
 # A consent in flight: the single-use `state` of the Google consent URL, purged every 15 minutes once expired.
 google_oauth_states = sa.Table(
@@ -92,8 +94,10 @@ google_accounts = sa.Table(
     sa.Column("push_requested_at", TZ, nullable=True),
     sa.Column("connected_at", TZ, nullable=False, server_default=NOW),
     sa.Column("updated_at", TZ, nullable=False, server_default=NOW),
+    write_xid_column(),
     sa.CheckConstraint("status IN ('pending', 'syncing', 'ok', 'error', 'disconnected')", name="status"),
 )
+sa.Index("ix_google_accounts_write_xid", google_accounts.c.write_xid)
 
 # What each player's Google calendar holds, as last confirmed by Google: the event id (deterministic,
 # so a retry can never duplicate) and the fingerprint of the body pushed; `deleted` once removed there.

@@ -2,7 +2,7 @@
 
 import sqlalchemy as sa
 
-from contest_pipelines.db.tables.base import NOW, TZ, metadata
+from contest_pipelines.db.tables.base import NOW, TZ, metadata, write_xid_column
 
 players = sa.Table(
     "players",
@@ -23,8 +23,10 @@ players = sa.Table(
     sa.Column("game_platform_synced_at", TZ, nullable=True),
     # The player's IANA zone: their "day" for streaks (null: UTC).
     sa.Column("time_zone", sa.Text, nullable=True),
+    write_xid_column(),  # also stamped on update (trigger stamp_write_xid): achievements read the profile
     sa.CheckConstraint("status IN ('pending', 'profile', 'compliance', 'complete')", name="status"),
 )
+sa.Index("ix_players_write_xid", players.c.write_xid)
 
 teams = sa.Table(
     "teams",
@@ -48,7 +50,10 @@ team_members = sa.Table(
     sa.Column("team_id", sa.Text, sa.ForeignKey("teams.team_id", ondelete="CASCADE"), primary_key=True),
     sa.Column("user_id", sa.Text, sa.ForeignKey("players.user_id", ondelete="CASCADE"), primary_key=True),
     sa.Column("game_platform_synced_at", TZ, nullable=True),
+    sa.Column("joined_at", TZ, nullable=False, server_default=NOW),
+    write_xid_column(),
 )
+sa.Index("ix_team_members_write_xid", team_members.c.write_xid)
 
 rooms = sa.Table(
     "rooms",

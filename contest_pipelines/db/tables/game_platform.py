@@ -55,8 +55,10 @@ flash_ctf_events = sa.Table(
     sa.Column("ends_at", TZ, nullable=True),
     sa.Column("raw", JSONB, nullable=True),
     sa.Column("synced_at", TZ, nullable=False, server_default=NOW),
+    write_xid_column(),
 )
 sa.Index("ix_flash_ctf_events_event", flash_ctf_events.c.event_id)
+sa.Index("ix_flash_ctf_events_write_xid", flash_ctf_events.c.write_xid)
 
 sync_state = sa.Table(
     "sync_state",

@@ -1,8 +1,9 @@
 """Settlement (seed 004): match results, room transitions, the ledger, room results and standings."""
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import ARRAY
 
-from contest_pipelines.db.tables.base import NOW, TZ, metadata
+from contest_pipelines.db.tables.base import NOW, TZ, metadata, write_xid_column
 
 LEDGER_STATUSES = ("applied", "skipped", "failed")
 SCOPES = ("tournament", "league")
@@ -49,11 +50,17 @@ settlement_ledger = sa.Table(
     sa.Column("error", sa.Text, nullable=True),
     sa.Column("dagster_run_id", sa.Text, nullable=True),
     sa.Column("created_at", TZ, nullable=False, server_default=NOW),
+    # An applied version's first place (highest points, earliest last scoring; ties share it): the history
+    # the room_winner achievement reads, so a correction never erases who won the earlier version.
+    sa.Column("winners", ARRAY(sa.Text), nullable=True),
+    write_xid_column(),
     sa.UniqueConstraint("room_id", "version", name="uq_settlement_ledger_room_version"),
     sa.UniqueConstraint("idempotency_key", name="uq_settlement_ledger_idempotency_key"),
     sa.CheckConstraint(f"status IN {LEDGER_STATUSES!r}", name="status"),
     sa.CheckConstraint("(status = 'applied') = (version IS NOT NULL)", name="version_iff_applied"),
 )
+
+sa.Index("ix_settlement_ledger_write_xid", settlement_ledger.c.write_xid)
 
 # The result of a room as last applied: what a correction is compared against.
 room_results = sa.Table(
