@@ -28,6 +28,14 @@ log = logging.getLogger(__name__)
 # (user, event type, payload): publishes one event on the player's stream (events.publish).
 Announce = Callable[[str, str, dict], object]
 
+# The keys a tick recomputes: every dirty key, except, for a processor that only counts (`:prune`), a
+# player whose award is complete and whose new rows are all dated at or after its completion (they can
+# change nothing: progress is capped, the amount fixed, the completion time only moves earlier).
+KEYS_SQL = """
+    SELECT DISTINCT d.key FROM ({dirty}) AS d(key, at)
+    LEFT JOIN achievement_progress p ON CAST(:prune AS boolean) AND p.achievement_id = :id AND p.specifier = d.key
+    WHERE d.key IS NOT NULL AND (NOT coalesce(p.complete, false) OR d.at IS NULL OR d.at < p.completed_at)
+"""
 # A gated tier also looks at the players whose gate is complete while its own row is not: the gate may
 # have completed after this processor last saw their solves.
 GATE_WAITING_SQL = """
@@ -119,17 +127,18 @@ class TickReport:
 class Processor:
     """One achievement's processor: which keys changed since the checkpoint (`dirty`), and how progress is
     derived for them (`derive`, sources.py). `user_keyed`: its keys are players (a gate can only be on
-    those)."""
+    those). `prune`: complete awards only change when an earlier event arrives (the counts)."""
 
     achievement_id: str
     dirty: str
     derive: str
     user_keyed: bool = True
+    prune: bool = False
 
 
 def solve_count(achievement_id: str, verified: bool = True, ctf: bool = True) -> Processor:
     dirty = sources.DIRTY_BOTH if verified and ctf else sources.DIRTY_VERIFIED if verified else sources.DIRTY_CTF
-    return Processor(achievement_id, dirty, sources.count_solves(sources.solves(verified, ctf)))
+    return Processor(achievement_id, dirty, sources.count_solves(sources.solves(verified, ctf)), prune=True)
 
 
 REGISTRY: list[Processor] = [
@@ -163,8 +172,12 @@ def _tick(conn: sa.Connection, processor: Processor, now: datetime, *, rebuild: 
         checkpoint.reset(conn, row.id)
     lo, clock_at = checkpoint.lower_bound(conn, row.id)
     hi = checkpoint.horizon(conn)
-    keys = set(conn.execute(sa.text(processor.dirty), {"lo": str(lo), "now": now, "clock_at": clock_at}).scalars())
-    keys.discard(None)
+    keys = set(
+        conn.execute(
+            sa.text(KEYS_SQL.format(dirty=processor.dirty)),
+            {"lo": str(lo), "now": now, "clock_at": clock_at, "prune": processor.prune, "id": row.id},
+        ).scalars()
+    )
     if row.gated_on and processor.user_keyed:
         keys |= set(conn.execute(sa.text(GATE_WAITING_SQL), {"id": row.id, "gate": row.gated_on}).scalars())
     players, written, completed = 0, [], []

@@ -2,6 +2,10 @@
 checkpoint (its keys: players, rooms or tournaments) and the SQL that derives progress for those keys
 from the full source state (re-reading a row is harmless; the upsert in processors.py is idempotent).
 
+A dirty query returns `(key, at)`: `at` is the earliest event time among the key's new rows, or NULL
+when the change has no time of its own (a profile edit): a processor that only counts (`prune`) skips a
+player already complete unless a new row is dated before their completion.
+
 A derivation returns one row per award it can see: `specifier` (the player, or `<player>:<object>`),
 `user_id`, `steps` (progress, capped at the catalog's step count by the upsert), `reached_at` (the time
 of the source event that completed it, NULL while incomplete), `amount` (NULL: the catalog's) and
@@ -29,14 +33,14 @@ CTF_SOLVES = """
 """
 BOTH_SOLVES = f"SELECT * FROM ({VERIFIED_SOLVES}) verified UNION ALL {CTF_SOLVES}"
 
-DIRTY_VERIFIED = f"SELECT user_id FROM detections WHERE {SINCE}"
+DIRTY_VERIFIED = f"SELECT user_id, to_timestamp(min(cf_timestamp)) FROM detections WHERE {SINCE} GROUP BY user_id"
 # A CTF solve is the player's through their game platform id, which a player row may gain later.
 DIRTY_CTF = f"""
-    SELECT p.user_id FROM challenge_solves s JOIN players p ON p.game_platform_id = s.syned_user_id
-    WHERE s.{SINCE}
-    UNION SELECT user_id FROM players WHERE {SINCE} AND game_platform_id IS NOT NULL
+    SELECT p.user_id, min(s.solved_at) FROM challenge_solves s JOIN players p ON p.game_platform_id = s.syned_user_id
+    WHERE s.{SINCE} GROUP BY p.user_id
+    UNION ALL SELECT user_id, NULL::timestamptz FROM players WHERE {SINCE} AND game_platform_id IS NOT NULL
 """
-DIRTY_BOTH = f"{DIRTY_VERIFIED} UNION {DIRTY_CTF}"
+DIRTY_BOTH = f"{DIRTY_VERIFIED} UNION ALL {DIRTY_CTF}"
 
 
 def solves(verified: bool = True, ctf: bool = True) -> str:
@@ -87,7 +91,7 @@ STREAK = f"""
     LEFT JOIN islands i ON i.user_id = u.user_id AND i.day = u.reached_day
 """
 # Solves, and a changed time zone (it moves every day boundary).
-DIRTY_STREAK = f"{DIRTY_BOTH} UNION SELECT user_id FROM players WHERE {SINCE}"
+DIRTY_STREAK = f"{DIRTY_BOTH} UNION ALL SELECT user_id, NULL::timestamptz FROM players WHERE {SINCE}"
 
 # --- CTF categories and Flash CTF events ------------------------------------------------------------------
 CATEGORY = f"""
@@ -109,9 +113,9 @@ FLASH = f"""
     WHERE p.user_id = ANY(:keys) AND coalesce(f.starts_at, f.synced_at) >= {STARTS}
 """
 DIRTY_FLASH = f"""
-    SELECT p.user_id FROM flash_ctf_events f JOIN players p ON p.game_platform_id = f.syned_user_id
+    SELECT p.user_id, NULL::timestamptz FROM flash_ctf_events f JOIN players p ON p.game_platform_id = f.syned_user_id
     WHERE f.{SINCE}
-    UNION SELECT user_id FROM players WHERE {SINCE} AND game_platform_id IS NOT NULL
+    UNION ALL SELECT user_id, NULL::timestamptz FROM players WHERE {SINCE} AND game_platform_id IS NOT NULL
 """
 
 # --- settled rooms and tournament weeks -------------------------------------------------------------------
@@ -124,7 +128,7 @@ ROOM_WINNER = f"""
     WHERE l.room_id = ANY(:keys) AND l.status = 'applied' AND l.created_at >= {STARTS}
     GROUP BY l.room_id, w.user_id
 """
-DIRTY_ROOM_WINNER = f"SELECT room_id FROM settlement_ledger WHERE {SINCE} AND status = 'applied'"
+DIRTY_ROOM_WINNER = f"SELECT room_id, NULL::timestamptz FROM settlement_ledger WHERE {SINCE} AND status = 'applied'"
 
 # Keys are tournaments. A week is the ISO week (UTC) a room ended in; its points are the room results of
 # the tournament's rooms that ended in it; once it has ended (by the tick's clock), the top 10 by rank
@@ -151,10 +155,10 @@ WEEKLY = f"""
 """
 # Tournaments with a settlement since the checkpoint, and those with a week that ended since the last tick.
 DIRTY_WEEKLY = f"""
-    SELECT r.tournament_id FROM settlement_ledger l JOIN rooms r USING (room_id)
+    SELECT r.tournament_id, NULL::timestamptz FROM settlement_ledger l JOIN rooms r USING (room_id)
     WHERE l.{SINCE} AND l.status = 'applied' AND r.tournament_id IS NOT NULL
-    UNION
-    SELECT r.tournament_id FROM rooms r WHERE r.tournament_id IS NOT NULL
+    UNION ALL
+    SELECT r.tournament_id, NULL::timestamptz FROM rooms r WHERE r.tournament_id IS NOT NULL
       AND ({WEEK_START} + interval '7 days') AT TIME ZONE 'UTC'
           BETWEEN coalesce(CAST(:clock_at AS timestamptz), '-infinity') AND CAST(:now AS timestamptz)
 """
@@ -180,9 +184,9 @@ PROFILE = """
     WHERE p.user_id = ANY(:keys)
 """
 DIRTY_PROFILE = f"""
-    SELECT user_id FROM players WHERE {SINCE}
-    UNION SELECT user_id FROM team_members WHERE {SINCE}
-    UNION SELECT user_id FROM detections WHERE {SINCE}
-    UNION SELECT user_id FROM google_accounts WHERE {SINCE}
-    UNION SELECT user_id FROM calendar_feed_tokens WHERE {SINCE}
+    SELECT user_id, NULL::timestamptz FROM players WHERE {SINCE}
+    UNION ALL SELECT user_id, NULL::timestamptz FROM team_members WHERE {SINCE}
+    UNION ALL {DIRTY_VERIFIED}
+    UNION ALL SELECT user_id, NULL::timestamptz FROM google_accounts WHERE {SINCE}
+    UNION ALL SELECT user_id, NULL::timestamptz FROM calendar_feed_tokens WHERE {SINCE}
 """

@@ -74,3 +74,4 @@ detections = sa.Table(
 )
 
 sa.Index("ix_detections_write_xid", detections.c.write_xid)
+sa.Index("ix_detections_user_id", detections.c.user_id, detections.c.cf_timestamp)  # achievements read per player

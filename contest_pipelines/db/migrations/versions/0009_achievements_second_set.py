@@ -61,6 +61,8 @@ def upgrade() -> None:
     for table in STAMPED_ON_UPDATE:
         op.execute(f"CREATE TRIGGER stamp_write_xid BEFORE UPDATE ON {table} FOR EACH ROW"
                    " EXECUTE FUNCTION stamp_write_xid()")  # fmt: skip
+    # Per-player reads of verified solves (the solve counts, streaks and the profile's first solve).
+    op.create_index("ix_detections_user_id", "detections", ["user_id", "cf_timestamp"])
     op.add_column("team_members", sa.Column("joined_at", sa.DateTime(timezone=True), server_default=sa.text("now()"),
                                             nullable=False))  # fmt: skip
     op.add_column("settlement_ledger", sa.Column("winners", postgresql.ARRAY(sa.Text()), nullable=True))
@@ -89,6 +91,7 @@ def downgrade() -> None:
     op.drop_column("achievement_progress", "detail")
     op.drop_column("settlement_ledger", "winners")
     op.drop_column("team_members", "joined_at")
+    op.drop_index("ix_detections_user_id", table_name="detections")
     for table in STAMPED_ON_UPDATE:
         op.execute(f"DROP TRIGGER stamp_write_xid ON {table}")
     for table in SOURCES:
