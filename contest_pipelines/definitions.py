@@ -4,7 +4,9 @@ import dagster as dg
 
 from contest_pipelines.assets.achievements import achievement_assets
 from contest_pipelines.assets.challenge_solves import challenge_solves
+from contest_pipelines.assets.data_map import data_map_specs
 from contest_pipelines.assets.player_totals import player_totals
+from contest_pipelines.assets.scoreboards import scoreboard_assets, scoreboard_checks
 from contest_pipelines.assets.settlement_ledger import settlement_ledger
 from contest_pipelines.assets.upcoming_contests import upcoming_contests
 from contest_pipelines.clients import quiet_http_logs
@@ -105,7 +107,16 @@ def build_resources(settings: Settings) -> dict:
 def defs() -> dg.Definitions:
     quiet_http_logs()
     return dg.Definitions(
-        assets=[settlement_ledger, challenge_solves, player_totals, upcoming_contests, *achievement_assets],
+        assets=[
+            settlement_ledger,
+            challenge_solves,
+            player_totals,
+            upcoming_contests,
+            *achievement_assets,
+            *scoreboard_assets,
+            *data_map_specs,
+        ],
+        asset_checks=[*scoreboard_checks],
         jobs=[
             cf_sync_job,
             room_status_job,

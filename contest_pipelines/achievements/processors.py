@@ -36,12 +36,13 @@ KEYS_SQL = """
     LEFT JOIN achievement_progress p ON CAST(:prune AS boolean) AND p.achievement_id = :id AND p.specifier = d.key
     WHERE d.key IS NOT NULL AND (NOT coalesce(p.complete, false) OR d.at IS NULL OR d.at < p.completed_at)
 """
-# A gated tier also looks at the players whose gate is complete while its own row is not: the gate may
-# have completed after this processor last saw their solves.
+# A gated tier also looks at the players whose gate completed since its checkpoint (the completion
+# recorded by a transaction at or after it) while its own row is not complete: the gate may have
+# completed after this processor last saw their solves.
 GATE_WAITING_SQL = """
-    SELECT g.user_id FROM achievement_progress g
-    LEFT JOIN achievement_progress me ON me.achievement_id = :id AND me.specifier = g.specifier
-    WHERE g.achievement_id = :gate AND g.complete AND NOT coalesce(me.complete, false)
+    SELECT c.user_id FROM achievement_completions c
+    LEFT JOIN achievement_progress me ON me.achievement_id = :id AND me.specifier = c.specifier
+    WHERE c.achievement_id = :gate AND c.write_xid >= CAST(:lo AS text)::xid8 AND NOT coalesce(me.complete, false)
 """
 # The sticky upsert of what a derivation (sources.py) says, for the keys in hand: progress capped at the
 # step count; once complete, never un-completed, the amount fixed, and the completion time only moving
@@ -138,7 +139,8 @@ class Processor:
 
 def solve_count(achievement_id: str, verified: bool = True, ctf: bool = True) -> Processor:
     dirty = sources.DIRTY_BOTH if verified and ctf else sources.DIRTY_VERIFIED if verified else sources.DIRTY_CTF
-    return Processor(achievement_id, dirty, sources.count_solves(sources.solves(verified, ctf)), prune=True)
+    derive = sources.first_solve if achievement_id.startswith("first_") else sources.count_solves
+    return Processor(achievement_id, dirty, derive(sources.solves(verified, ctf)), prune=True)
 
 
 REGISTRY: list[Processor] = [
@@ -156,6 +158,7 @@ REGISTRY: list[Processor] = [
     Processor("profile_complete", sources.DIRTY_PROFILE, sources.PROFILE),
 ]
 PROCESSORS = {p.achievement_id: p for p in REGISTRY}
+BULK_KEYS = 2000
 
 
 def _tick(conn: sa.Connection, processor: Processor, now: datetime, *, rebuild: bool) -> tuple[TickReport, list]:
@@ -179,8 +182,13 @@ def _tick(conn: sa.Connection, processor: Processor, now: datetime, *, rebuild: 
         ).scalars()
     )
     if row.gated_on and processor.user_keyed:
-        keys |= set(conn.execute(sa.text(GATE_WAITING_SQL), {"id": row.id, "gate": row.gated_on}).scalars())
+        waiting = conn.execute(sa.text(GATE_WAITING_SQL), {"id": row.id, "gate": row.gated_on, "lo": str(lo)})
+        keys |= set(waiting.scalars())
     players, written, completed = 0, [], []
+    # Sorts and hashes of a few hundred thousand solves: in memory rather than spilled (4 MB default).
+    conn.execute(sa.text("SET LOCAL work_mem = '64MB'"))
+    if rebuild or len(keys) > BULK_KEYS:  # most players: hash joins over whole tables, not a probe per player
+        conn.execute(sa.text("SET LOCAL enable_nestloop = off"))
     if keys:
         players, written, completed = conn.execute(
             sa.text(UPSERT_SQL.format(derive=processor.derive)),

@@ -57,6 +57,16 @@ def count_solves(solves_sql: str) -> str:
     """
 
 
+def first_solve(solves_sql: str) -> str:
+    """A boolean award: complete at the player's first solve (min, no ordered aggregate)."""
+    return f"""
+        SELECT s.user_id AS specifier, s.user_id, 1 AS steps, min(s.at) AS reached_at, NULL::int AS amount,
+               NULL::jsonb AS detail
+        FROM ({solves_sql}) s WHERE s.at >= {STARTS}
+        GROUP BY s.user_id
+    """
+
+
 # --- day streaks ------------------------------------------------------------------------------------------
 # Consecutive days with a solve, the day being the player's own zone (UTC when unset): gaps and islands
 # over distinct (player, local day). The award is reached on the step_count-th day of the first run to

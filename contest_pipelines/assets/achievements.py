@@ -8,6 +8,17 @@ from contest_pipelines.achievements.processors import REGISTRY, Processor, broke
 from contest_pipelines.resources import PostgresResource, RedisResource
 
 ACHIEVEMENTS_GROUP = "achievements"
+SOLVES = ["verified_solves", "challenge_solves"]
+# The assets each processor's sources belong to (lineage in the UI; sources.py has the SQL).
+SOURCES = {
+    "first_verified_solve": ["verified_solves"],
+    "first_ctf_solve": ["challenge_solves"],
+    "category_specialist": ["challenge_solves"],
+    "flash_ctf_participant": ["challenge_solves"],  # the Flash CTF rows come with the solves' sync
+    "room_winner": ["settlement_ledger"],
+    "weekly_top10": ["settlement_ledger"],
+    "profile_complete": ["verified_solves"],
+}
 STICKY_CHECK = "completions_are_sticky"
 
 
@@ -24,7 +35,9 @@ def achievement_asset(processor: Processor) -> dg.AssetsDefinition:
     @dg.asset(
         name=name,
         group_name=ACHIEVEMENTS_GROUP,
+        owners=["team:achievements"],
         kinds={"postgres"},
+        deps=SOURCES.get(processor.achievement_id, SOLVES),
         description=f"Players' progress on `{processor.achievement_id}`, re-derived from the source rows that changed "
         "since the processor's checkpoint (docs/achievements.md).",
         check_specs=[

@@ -46,6 +46,8 @@ def test_definitions_load_and_name_every_definition(env):
         dg.AssetKey("challenge_solves"),
         dg.AssetKey("player_totals"),
         dg.AssetKey("upcoming_contests"),
+        *(dg.AssetKey(k) for k in ("room_scoreboards", "tournament_scoreboards", "league_scoreboards", "sync_requests",
+                                   "verified_solves", "game_platform_sync_state", "calendar_pushes")),
         *(dg.AssetKey(f"achievement_{a}") for a in
           ("first_verified_solve", "first_ctf_solve", "solves_10", "solves_100", "solves_1000", "streak_7",
            "streak_30", "category_specialist", "flash_ctf_participant", "room_winner", "weekly_top10",

@@ -3,7 +3,7 @@
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB, TEXT
 
-from contest_pipelines.db.tables.base import NOW, TZ, Xid8, metadata
+from contest_pipelines.db.tables.base import NOW, TZ, Xid8, metadata, write_xid_column
 
 # Seeded and kept in step by migrations (INSERT ... ON CONFLICT DO UPDATE); the processors read it.
 achievements = sa.Table(
@@ -67,4 +67,10 @@ achievement_completions = sa.Table(
     sa.Column("completed_at", TZ, nullable=False),
     sa.Column("amount", sa.Integer, nullable=True),
     sa.Column("recorded_at", TZ, nullable=False, server_default=NOW),
+    write_xid_column(),  # a gated tier reads its gate's completions since its checkpoint
+)
+sa.Index(
+    "ix_achievement_completions_write_xid",
+    achievement_completions.c.achievement_id,
+    achievement_completions.c.write_xid,
 )

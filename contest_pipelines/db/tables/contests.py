@@ -54,6 +54,7 @@ team_members = sa.Table(
     write_xid_column(),
 )
 sa.Index("ix_team_members_write_xid", team_members.c.write_xid)
+sa.Index("ix_team_members_user_id", team_members.c.user_id)
 
 rooms = sa.Table(
     "rooms",
