@@ -8,6 +8,7 @@ from contest_pipelines.assets.data_map import data_map_specs
 from contest_pipelines.assets.player_totals import player_totals
 from contest_pipelines.assets.scoreboards import scoreboard_assets, scoreboard_checks
 from contest_pipelines.assets.settlement_ledger import settlement_ledger
+from contest_pipelines.assets.slo_checks import slo_checks
 from contest_pipelines.assets.upcoming_contests import upcoming_contests
 from contest_pipelines.clients import quiet_http_logs
 from contest_pipelines.jobs.achievements_job import achievements_job
@@ -20,9 +21,11 @@ from contest_pipelines.jobs.oauth_state_purge_job import oauth_state_purge_job
 from contest_pipelines.jobs.onboarding_job import onboarding_job
 from contest_pipelines.jobs.room_status_job import room_status_job
 from contest_pipelines.jobs.roster_sync_job import roster_sync_job
+from contest_pipelines.jobs.slo_checks_job import slo_checks_job
 from contest_pipelines.jobs.totals_sweep_job import totals_sweep_job
 from contest_pipelines.jobs.upcoming_contests_job import upcoming_contests_job
 from contest_pipelines.resources import (
+    AlertWebhookResource,
     CodeforcesResource,
     GamePlatformResource,
     GoogleCalendarResource,
@@ -38,8 +41,10 @@ from contest_pipelines.schedules.calendar_push_schedule import calendar_push_sch
 from contest_pipelines.schedules.cleanup_schedule import cleanup_schedule
 from contest_pipelines.schedules.game_platform_sync_schedule import game_platform_sync_schedule
 from contest_pipelines.schedules.oauth_state_purge_schedule import oauth_state_purge_schedule
+from contest_pipelines.schedules.slo_checks_schedule import slo_checks_schedule
 from contest_pipelines.schedules.totals_sweep_schedule import totals_sweep_schedule
 from contest_pipelines.schedules.upcoming_contests_schedule import upcoming_contests_schedule
+from contest_pipelines.sensors.alert_sensor import alert_sensor
 from contest_pipelines.sensors.calendar_push_sensor import calendar_push_sensor
 from contest_pipelines.sensors.match_ended_sensor import match_ended_sensor
 from contest_pipelines.sensors.onboarding_request_sensor import onboarding_request_sensor
@@ -80,6 +85,10 @@ def build_resources(settings: Settings) -> dict:
             stream_maxlen=settings.events_stream_maxlen,
         ),
         "postgres": PostgresResource(database_url=dg.EnvVar("DATABASE_URL")),
+        # Unconfigured (no ALERT_WEBHOOK_URL): the alert sensor skips and says so.
+        "alert_webhook": AlertWebhookResource(
+            url=_deployed(settings, "alert_webhook_url"), ui_url=_deployed(settings, "dagster_webserver_url")
+        ),
         "redis": RedisResource(redis_url=dg.EnvVar("REDIS_URL")),
         "match_provider": MatchProviderResource(base_url=_deployed(settings, "match_provider_url")),
         # Unconfigured (no URL or token): its schedules and sensors skip and say why.
@@ -116,7 +125,7 @@ def defs() -> dg.Definitions:
             *scoreboard_assets,
             *data_map_specs,
         ],
-        asset_checks=[*scoreboard_checks],
+        asset_checks=[*scoreboard_checks, *slo_checks],
         jobs=[
             cf_sync_job,
             room_status_job,
@@ -130,6 +139,7 @@ def defs() -> dg.Definitions:
             calendar_push_job,
             oauth_state_purge_job,
             achievements_job,
+            slo_checks_job,
         ],
         schedules=[
             game_platform_sync_schedule,
@@ -140,6 +150,7 @@ def defs() -> dg.Definitions:
             calendar_push_schedule,
             oauth_state_purge_schedule,
             achievements_schedule,
+            slo_checks_schedule,
         ],
         sensors=[
             sync_request_sensor,
@@ -149,6 +160,7 @@ def defs() -> dg.Definitions:
             roster_change_sensor,
             onboarding_request_sensor,
             calendar_push_sensor,
+            alert_sensor,
         ],
         resources=build_resources(Settings()),
     )

@@ -53,7 +53,14 @@ class Settings(BaseSettings):
     codeforces_api_url: str = REAL_CODEFORCES_API_URL
     game_platform_api_url: str | None = None
     game_platform_api_token: SecretStr | None = None
+    # Game-platform calls in flight at once, and call starts per second (the vendor has published no quota:
+    # seed 001 s14 Q5 and s20.6 Q4 are open; 40/s keeps 300 competitors within the seed's 5-10 s per sync).
+    game_platform_max_concurrency: int = Field(8, ge=1, le=64)
+    game_platform_max_calls_per_second: float = Field(40.0, gt=0)
     match_provider_url: str | None = None
+    # Where failed checks and runs are announced (Slack-compatible JSON), once per breach; unset: nowhere.
+    # A secret: Slack's webhook URL carries its token.
+    alert_webhook_url: SecretStr | None = None
     # Contest calendars (issue 10): the judges' hosts and Google's.
     leetcode_url: str = REAL_JUDGE_URLS["leetcode"]
     codechef_url: str = REAL_JUDGE_URLS["codechef"]
@@ -96,6 +103,8 @@ class Settings(BaseSettings):
     # Only a request with at most this many waiting (itself included) is pushed: a burst is left to the
     # sensor, which batches it into one run instead of one process per request.
     sync_push_max_position: int = Field(4, ge=0)
+    # The cron console calls a Dagster daemon unhealthy once its last heartbeat is older than this.
+    daemon_heartbeat_max_age_seconds: float = Field(60.0, gt=0)
     events_stream_maxlen: int = Field(1000, ge=10)
     sse_keepalive_seconds: float = Field(15.0, gt=0)
     # A rendered board page is shared by the requests of one API process for this long (0: off).

@@ -1,5 +1,6 @@
 """Dagster resources: typed wrappers around PostgreSQL, Redis and the external API clients."""
 
+from contest_pipelines.resources.alerts import AlertWebhookResource
 from contest_pipelines.resources.codeforces import CodeforcesResource
 from contest_pipelines.resources.game_platform import GamePlatformResource
 from contest_pipelines.resources.google_calendar import GoogleCalendarResource
@@ -10,6 +11,7 @@ from contest_pipelines.resources.redis import RedisResource
 from contest_pipelines.resources.sync_queue import SyncQueueResource
 
 __all__ = [
+    "AlertWebhookResource",
     "CodeforcesResource",
     "GamePlatformResource",
     "GoogleCalendarResource",

@@ -16,6 +16,7 @@ def test_definitions_load_and_name_every_definition(env):
         "roster_change_sensor",
         "onboarding_request_sensor",
         "calendar_push_sensor",
+        "alert_sensor",
     }
     assert {s.name for s in repo.schedule_defs} == {
         "game_platform_sync_schedule",
@@ -26,6 +27,7 @@ def test_definitions_load_and_name_every_definition(env):
         "calendar_push_schedule",
         "oauth_state_purge_schedule",
         "achievements_schedule",
+        "slo_checks_schedule",
     }
     assert {
         "cf_sync_job",
@@ -40,7 +42,13 @@ def test_definitions_load_and_name_every_definition(env):
         "calendar_push_job",
         "oauth_state_purge_job",
         "achievements_job",
+        "slo_checks_job",
     } <= {j.name for j in repo.get_all_jobs()}
+    checks = {f"{k.asset_key.to_user_string()}/{k.name}" for k in repo.asset_graph.asset_check_keys}
+    assert {"sync_requests/oldest_waiting_request", "sync_requests/no_dead_letters",
+            "game_platform_sync_state/synced_within_tier", "settlement_ledger/rooms_settled_within_5_minutes",
+            "upcoming_contests/contest_lists_fresh",
+            "room_scoreboards/projection_matches_postgres"} <= checks  # fmt: skip
     assert set(repo.assets_defs_by_key) == {
         dg.AssetKey("settlement_ledger"),
         dg.AssetKey("challenge_solves"),
@@ -58,7 +66,7 @@ def test_definitions_load_and_name_every_definition(env):
     assert repo.assets_defs_by_key[dg.AssetKey("settlement_ledger")].partitions_def.name == "rooms"
     assert set(defs().resources) == {
         "sync_queue", "postgres", "redis", "match_provider", "game_platform", "codeforces", "judges",
-        "google_calendar"}  # fmt: skip
+        "google_calendar", "alert_webhook"}  # fmt: skip
     assert sync_request_sensor.default_status == dg.DefaultSensorStatus.RUNNING
     assert sync_request_sensor.minimum_interval_seconds == 2
 
@@ -70,9 +78,14 @@ def test_endpoints_and_secrets_are_read_at_run_time(env, monkeypatch):
     monkeypatch.setenv("MATCH_PROVIDER_URL", "http://provider.test")
     monkeypatch.setenv("GAME_PLATFORM_API_URL", "http://platform.test")
     monkeypatch.setenv("GAME_PLATFORM_API_TOKEN", "s3cret-token")
+    monkeypatch.setenv("ALERT_WEBHOOK_URL", "https://hooks.slack.test/services/T0/B0/s3cret")
     resources = build_resources(Settings())
+    assert "s3cret" not in repr(resources["alert_webhook"])  # the UI shows the variable, never the URL
     monkeypatch.setenv("MATCH_PROVIDER_URL", "http://moved.test")  # after load, before the run
-    with dg.build_resources({k: resources[k] for k in ("match_provider", "game_platform", "codeforces")}) as built:
+    with dg.build_resources(
+        {k: resources[k] for k in ("match_provider", "game_platform", "codeforces", "alert_webhook")}
+    ) as built:
+        assert built.alert_webhook.configured
         assert built.match_provider.base_url == "http://moved.test"
         assert built.game_platform.configured and built.game_platform.token == "s3cret-token"
         assert built.codeforces.base_url == "https://codeforces.com/api"  # unset: the real API
