@@ -103,6 +103,8 @@ class Settings(BaseSettings):
     # Only a request with at most this many waiting (itself included) is pushed: a burst is left to the
     # sensor, which batches it into one run instead of one process per request.
     sync_push_max_position: int = Field(4, ge=0)
+    # Dagster keeps runs forever; cleanup_job deletes finished ones older than this (0: keep them all).
+    dagster_run_retention_days: float = Field(90, ge=0)
     # The cron console calls a Dagster daemon unhealthy once its last heartbeat is older than this.
     daemon_heartbeat_max_age_seconds: float = Field(60.0, gt=0)
     events_stream_maxlen: int = Field(1000, ge=10)

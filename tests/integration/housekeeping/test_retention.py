@@ -63,3 +63,32 @@ def test_a_redis_outage_trims_no_stream_but_still_cleans_postgres(db, database_u
     assert (output["sync_requests_deleted"], output["sync_runs_deleted"], output["events_trimmed"]) == (1, 1, 0)
     warnings = [e.user_message for e in instance.all_logs(result.run_id) if e.level == logging.WARNING]
     assert any(m.startswith("event streams not trimmed") for m in warnings)
+
+
+@dg.op
+def noop() -> None:
+    pass
+
+
+@dg.job
+def noop_job():
+    noop()
+
+
+def test_cleanup_job_deletes_dagster_runs_past_their_retention(db, database_url, redis_url, monkeypatch):
+    resources = {"postgres": PostgresResource(database_url=database_url), "redis": RedisResource(redis_url=redis_url)}
+    with dg.instance_for_test() as instance:
+        old = [noop_job.execute_in_process(instance=instance).run_id for _ in range(2)]
+        time.sleep(8)
+        kept = noop_job.execute_in_process(instance=instance).run_id
+        [record] = instance.get_run_records(dg.RunsFilter(run_ids=[kept]))
+        # Keep what is younger than the kept run plus 5 s: the old runs are 8 s older than it.
+        keep_seconds = time.time() - record.create_timestamp.timestamp() + 5
+        monkeypatch.setenv("DAGSTER_RUN_RETENTION_DAYS", str(keep_seconds / 86400))
+        result = cleanup_job.execute_in_process(resources=resources, instance=instance)
+        assert result.output_for_node("delete_old_dagster_runs") == 2
+        remaining = {r.dagster_run.run_id for r in instance.get_run_records()}
+        assert kept in remaining and not remaining & set(old) and result.run_id in remaining
+        monkeypatch.setenv("DAGSTER_RUN_RETENTION_DAYS", "0")  # off: nothing goes
+        assert cleanup_job.execute_in_process(resources=resources, instance=instance).output_for_node(
+            "delete_old_dagster_runs") == 0  # fmt: skip
