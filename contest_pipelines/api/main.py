@@ -20,7 +20,17 @@ from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from contest_pipelines.api import board_cache, limits
-from contest_pipelines.api.routes import achievements, admin, calendar, events, health, players, scoreboards, sync
+from contest_pipelines.api.routes import (
+    achievements,
+    admin,
+    calendar,
+    cron,
+    events,
+    health,
+    players,
+    scoreboards,
+    sync,
+)
 from contest_pipelines.clients import quiet_http_logs
 from contest_pipelines.player_sync.intake import RejectReason, SyncRequestRejected
 from contest_pipelines.settings import Settings, get_settings
@@ -70,7 +80,7 @@ class RedactStreamTokens(logging.Filter):
         return True
 
 
-ROUTE_MODULES = (sync, events, scoreboards, calendar, players, achievements, health, admin)
+ROUTE_MODULES = (sync, events, scoreboards, calendar, players, achievements, health, admin, cron)
 
 
 def allowed_methods(path: str) -> list[str]:
