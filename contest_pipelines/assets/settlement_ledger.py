@@ -2,7 +2,7 @@
 
 import dagster as dg
 
-from contest_pipelines.partitions import rooms_partitions
+from contest_pipelines.partitions import ROOM_PARTITION_HINT, partition_key_or_fail, rooms_partitions
 from contest_pipelines.resources import PostgresResource, RedisResource
 from contest_pipelines.settlement.constants import LEDGER_CHECK, SCORING_GROUP
 from contest_pipelines.settlement.ledger import check_ledger
@@ -26,7 +26,7 @@ from contest_pipelines.settlement.result import RoomNotSettleable
 def settlement_ledger(context: dg.AssetExecutionContext, postgres: PostgresResource, redis: RedisResource):
     """The settlement ledger of a room: one applied version per change of its result, and the standings
     deltas it applied."""
-    room_id = context.partition_key
+    room_id = partition_key_or_fail(context, ROOM_PARTITION_HINT)
     engine = postgres.engine()
     try:
         settled = settle_and_project(engine, redis.client(), room_id, run_id=context.run_id)

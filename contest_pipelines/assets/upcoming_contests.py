@@ -6,7 +6,7 @@ import dagster as dg
 
 from contest_pipelines.calendar.constants import CALENDAR_GROUP, COUNT_CHECK
 from contest_pipelines.calendar.extraction import FetchFailed, refresh
-from contest_pipelines.partitions import judge_partitions
+from contest_pipelines.partitions import JUDGE_PARTITION_HINT, judge_partitions, partition_key_or_fail
 from contest_pipelines.resources import JudgesResource, PostgresResource
 
 
@@ -30,7 +30,7 @@ def upcoming_contests(
 ) -> dg.MaterializeResult:
     """The judge's contests as players see them (title, start, end, URL), upserted on (judge, key);
     an upcoming contest missing from successful fetches for 3 hours is tombstoned."""
-    judge = context.partition_key
+    judge = partition_key_or_fail(context, JUDGE_PARTITION_HINT)
     try:
         with judges.adapter(judge) as adapter:
             result = refresh(postgres.engine(), adapter, datetime.now(UTC), context.run_id)

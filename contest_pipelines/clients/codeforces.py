@@ -9,6 +9,7 @@ belong to the durable sync queue, which survives restarts and does not hold a ru
 """
 
 import logging
+import re
 import time
 from datetime import UTC, datetime, timedelta
 
@@ -25,14 +26,29 @@ PACE_KEY = "cf:pace"
 BREAKER_NAMESPACE = "cf:circuit"
 # Why the circuit last opened: "call_limit" or "outage" (waiting requests use an attempt only for an outage).
 CIRCUIT_REASON_KEY = "cf:circuit:reason"
+# The answer that opened it ("user.status answered HTTP 503"): a call the open circuit stops names its cause.
+CIRCUIT_CAUSE_KEY = "cf:circuit:cause"
 CALL_LIMIT, OUTAGE = "call_limit", "outage"
 EXCERPT_CHARS = 200
 # The judge counts arrivals, not our slot times: a little slack keeps jittered arrivals >= the interval.
 PACING_MARGIN_MS = 50
+# Query parameters that carry credentials (Codeforces' apiKey and apiSig, and the usual suspects).
+_SECRET_PARAM = re.compile(r"(?i)\b(api[-_]?key|api[-_]?sig|secret|token|signature|sig|password)=[^&\s\"'<>;,]+")
+_URL_USERINFO = re.compile(r"(://)[^/\s@]+@")
+
+
+def redact(text: str) -> str:
+    """`text` with every credential masked: credential-carrying query parameters (`apiSig=***`) and the
+    user:password part of URLs."""
+    return _URL_USERINFO.sub(r"\1***@", _SECRET_PARAM.sub(r"\1=***", text))
 
 
 class CodeforcesError(Exception):
-    """Base class of every failure the client reports."""
+    """Base class of every failure the client reports. Its message is redacted: runs, logs, the player's
+    event and the sync_requests row all show it, and none of them may carry a credential."""
+
+    def __init__(self, message: str = ""):
+        super().__init__(redact(message))
 
 
 class CodeforcesUnavailable(CodeforcesError):
@@ -52,8 +68,9 @@ class CodeforcesCircuitOpen(CodeforcesError):
     """The shared circuit is open; no call was made. `call_limit` says whether a rate limit opened it
     (wait without an attempt) or an outage did (the judge is down: the wait uses an attempt)."""
 
-    def __init__(self, until: datetime | None, call_limit: bool = False):
+    def __init__(self, until: datetime | None, call_limit: bool = False, cause: str | None = None):
         why = "call limit" if call_limit else "judge unavailable"
+        why = f"{why}: {cause}" if cause else why
         super().__init__(
             f"Codeforces circuit open until {until:%H:%M:%S} ({why})" if until else f"Codeforces circuit open ({why})"
         )
@@ -179,11 +196,17 @@ class CodeforcesClient:
         try:
             return self._breaker.call(self._paced_get, method, params)
         except pybreaker.CircuitBreakerError as exc:
-            raise CodeforcesCircuitOpen(self.circuit_open_until(), circuit_opened_by_call_limit(self._redis)) from exc
+            cause = self._redis.get(CIRCUIT_CAUSE_KEY)
+            raise CodeforcesCircuitOpen(
+                self.circuit_open_until(), circuit_opened_by_call_limit(self._redis), cause and cause.decode()
+            ) from exc
         except CodeforcesRateLimited as exc:
             # The breaker opened (or stayed open) on this answer: record why, for the requests that find it open.
             reason = CALL_LIMIT if isinstance(exc, CodeforcesCallLimit) else OUTAGE
-            self._redis.set(CIRCUIT_REASON_KEY, reason, ex=self.circuit_seconds * 2)
+            with self._redis.pipeline() as pipe:
+                pipe.set(CIRCUIT_REASON_KEY, reason, ex=self.circuit_seconds * 2)
+                pipe.set(CIRCUIT_CAUSE_KEY, str(exc), ex=self.circuit_seconds * 2)
+                pipe.execute()
             raise
 
     def _wait_for_slot(self) -> None:
@@ -203,7 +226,8 @@ class CodeforcesClient:
         except httpx.TimeoutException as exc:
             raise CodeforcesUnavailable(f"{method} timed out") from exc
         except httpx.TransportError as exc:
-            raise CodeforcesUnavailable(f"{method} failed to connect: {type(exc).__name__}") from exc
+            reason = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+            raise CodeforcesUnavailable(f"{method} failed to connect: {reason}"[:EXCERPT_CHARS]) from exc
         return self._parse(method, response)
 
     def _parse(self, method: str, response: httpx.Response) -> object:
@@ -219,7 +243,7 @@ class CodeforcesClient:
                 "Codeforces %s returned an unparseable body (HTTP %s): %r",
                 method,
                 response.status_code,
-                response.text[:EXCERPT_CHARS],
+                redact(response.text[:EXCERPT_CHARS]),
             )
             raise CodeforcesUnavailable(
                 f"{method} returned an unparseable body (HTTP {response.status_code})"

@@ -1,4 +1,10 @@
-"""`cf_sync_job`: verifies a batch of queued sync requests against Codeforces."""
+"""`cf_sync_job`: verifies a batch of queued sync requests against Codeforces.
+
+A run reports the judge's health, not only its own (docs/operations.md, "When something is wrong"): a
+run in which no lookup got an answer from Codeforces ends Failed and says why; one in which some did
+succeeds with the failures in its metadata and a warning in its log. Either way the worker has already
+settled or re-queued every request, so the failure changes nothing in the queue.
+"""
 
 import time
 
@@ -33,6 +39,18 @@ def process_sync_requests(
         cf.close()
     metadata = {**report.as_metadata(), "duration_seconds": round(time.monotonic() - started, 3)}
     context.log.info(f"sync batch: {metadata}")
+    if report.judge_unreachable:
+        # No retry of the op: the requests are back in the queue with their backoff, which a retry would jump.
+        raise dg.Failure(
+            description=f"Codeforces unreachable: {report.last_error}; {report.retry_summary()}",
+            metadata=metadata,
+            allow_retries=False,
+        )
+    if report.failed_calls or report.rate_limited_calls:
+        context.log.warning(
+            f"{report.failed_calls + report.rate_limited_calls} of {report.handles} Codeforces lookups failed "
+            f"(last error: {report.last_error}); {report.retry_summary()}"
+        )
     return dg.Output(metadata, metadata=metadata)
 
 

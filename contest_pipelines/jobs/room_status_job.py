@@ -24,7 +24,10 @@ def update_room_status(
         "matches_polled": report.matches_polled,
         "settlements_requested": report.settlements_requested,
         "provider_faults": len(report.faults),
+        "match_provider": report.provider,
     }
+    if not match_provider.configured:
+        metadata["matches_unwatched"] = report.matches_unwatched
     return dg.Output(metadata, metadata=metadata)
 
 

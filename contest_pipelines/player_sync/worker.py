@@ -59,15 +59,62 @@ class BatchReport:
     api_calls: int = 0
     paced_seconds: float = 0.0
     outcomes: Counter = field(default_factory=Counter)
+    # One lookup per handle. Failed: no answer (unreachable, timeout, 5xx, garbage, or the circuit an
+    # outage opened stopped it); rate limited: a call limit stopped it. The others got an answer.
+    failed_calls: int = 0
+    rate_limited_calls: int = 0
+    last_error: str | None = None
+    next_retry_at: datetime | None = None
+
+    def call_failed(self, error: str, *, rate_limited: bool = False, stopped_by_circuit: bool = False) -> None:
+        if rate_limited:
+            self.rate_limited_calls += 1
+        else:
+            self.failed_calls += 1
+        # The answer that opened the circuit says more than the calls it then stopped.
+        if not stopped_by_circuit or self.last_error is None:
+            self.last_error = error
+
+    @property
+    def requests_retried(self) -> int:
+        """Requests a failed lookup returned to the queue for a later attempt (the dead ones are not)."""
+        return self.outcomes["retry"] + self.outcomes["rate_limited"]
+
+    @property
+    def judge_unreachable(self) -> bool:
+        """No lookup of the batch got an answer from Codeforces, and an outage (not only a call limit) is why."""
+        return self.failed_calls > 0 and self.failed_calls + self.rate_limited_calls == self.handles
+
+    def retry_summary(self) -> str:
+        """What became of the requests a failed lookup left unanswered, for an operator to read."""
+        parts = []
+        if self.requests_retried:
+            when = f" at {self.next_retry_at:%Y-%m-%d %H:%M:%S} UTC" if self.next_retry_at else ""
+            parts.append(f"{_requests(self.requests_retried)} returned to the queue for retry{when}")
+        if self.outcomes["dead"]:
+            parts.append(f"{_requests(self.outcomes['dead'])} gave up as cf_unavailable (dead)")
+        return "; ".join(parts) or "no request was left waiting"
 
     def as_metadata(self) -> dict:
-        return {
+        metadata = {
             "requests": self.requests,
             "handles": self.handles,
             "api_calls": self.api_calls,
             "paced_seconds": round(self.paced_seconds, 3),
+            "failed_calls": self.failed_calls,
+            "rate_limited_calls": self.rate_limited_calls,
+            "requests_retried": self.requests_retried,
             **{f"outcome_{name}": count for name, count in sorted(self.outcomes.items())},
         }
+        if self.last_error is not None:
+            metadata["last_error"] = self.last_error
+        if self.next_retry_at is not None:
+            metadata["next_retry_at"] = self.next_retry_at.isoformat()
+        return metadata
+
+
+def _requests(n: int) -> str:
+    return f"{n} request{'s' if n != 1 else ''}"
 
 
 class SyncWorker:
@@ -76,8 +123,10 @@ class SyncWorker:
     ):
         self.engine, self.redis, self.cf, self.policy, self.log = engine, redis_client, cf, policy, log
         self._set_state = redis_client.register_script(_SET_STATE_IF_OWNER)
+        self._next_retry_at: datetime | None = None  # the earliest retry the current batch scheduled
 
     def process(self, request_ids: list[str], run_id: str) -> BatchReport:
+        self._next_retry_at = None
         with self.engine.begin() as conn:
             claimed = queue.claim(conn, request_ids, run_id)
         by_handle: dict[str, list[ClaimedRequest]] = defaultdict(list)
@@ -90,31 +139,37 @@ class SyncWorker:
                 requests = requests + queue.claim_handle(conn, requests[0].cf_handle, run_id)
             for req in requests:
                 self._publish_state(req, "running")
-            for req, outcome in self._process_handle(requests, run_id):
+            for req, outcome in self._process_handle(requests, run_id, report):
                 report.outcomes[outcome] += 1
             report.requests += len(requests)
         report.api_calls, report.paced_seconds = self.cf.api_calls, self.cf.paced_seconds
+        report.next_retry_at = self._next_retry_at
         return report
 
-    def _process_handle(self, requests: list[ClaimedRequest], run_id: str):
+    def _process_handle(self, requests: list[ClaimedRequest], run_id: str, report: BatchReport):
         handle = requests[0].cf_handle
         try:
             submissions = self.cf.user_status(handle, count=20)
         except (HandleNotFound, CodeforcesRequestError) as exc:
             return [(req, self._fail(req, run_id, verdict="invalid", detail=str(exc))) for req in requests]
         except (CodeforcesCallLimit, CodeforcesCircuitOpen) as exc:
+            stopped = isinstance(exc, CodeforcesCircuitOpen)
             if isinstance(exc, CodeforcesCallLimit) or exc.call_limit:
+                report.call_failed(str(exc), rate_limited=True, stopped_by_circuit=stopped)
                 # A rate limit is not the request's fault: it waits for the circuit without using an attempt.
                 until = self.cf.circuit_open_until() if isinstance(exc, CodeforcesCallLimit) else exc.until
                 delay = (until - datetime.now(UTC)).total_seconds() if until else self.cf.circuit_seconds
                 return [(req, self._wait_for_limit(req, run_id, delay, str(exc))) for req in requests]
             # Open because the judge is down: waiting for it is a failed attempt, so the player hears
             # cf_unavailable after the three retries instead of waiting out every circuit.
+            report.call_failed(str(exc), stopped_by_circuit=True)
             return [(req, self._retry_after_error(req, run_id, str(exc))) for req in requests]
         except CodeforcesUnavailable as exc:  # 503 (which also opens the circuit), other 5xx, timeouts, garbage
+            report.call_failed(str(exc))
             return [(req, self._retry_after_error(req, run_id, str(exc))) for req in requests]
         except CodeforcesError as exc:  # a new kind of client error: fail loudly but keep the request
             self.log.error("unexpected Codeforces error for %s: %s", handle, exc)
+            report.call_failed(str(exc))
             return [(req, self._retry_after_error(req, run_id, str(exc))) for req in requests]
         return [(req, self._decide(req, run_id, submissions)) for req in requests]
 
@@ -235,6 +290,8 @@ class SyncWorker:
         if reason == events.REASON_JUDGING:
             self._publish_state(req, "queued")
         else:
+            if self._next_retry_at is None or next_at < self._next_retry_at:
+                self._next_retry_at = next_at
             payload = events.retrying_payload(
                 attempt=attempts,
                 max_attempts=self.policy.max_attempts,

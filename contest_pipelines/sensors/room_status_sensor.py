@@ -4,7 +4,7 @@ import dagster as dg
 
 from contest_pipelines.jobs.room_status_job import room_status_job
 from contest_pipelines.resources import MatchProviderResource, PostgresResource
-from contest_pipelines.settlement.room_status import pending_work
+from contest_pipelines.settlement.room_status import NOT_CONFIGURED, note_provider_not_configured, pending_work
 
 IN_FLIGHT = [dg.DagsterRunStatus.QUEUED, dg.DagsterRunStatus.STARTING, dg.DagsterRunStatus.STARTED]
 
@@ -20,14 +20,18 @@ def room_status_sensor(
     context: dg.SensorEvaluationContext, postgres: PostgresResource, match_provider: MatchProviderResource
 ) -> dg.SensorResult | dg.SkipReason:
     with postgres.engine().connect() as conn:
-        contests, matches = pending_work(conn, poll_provider=match_provider.configured)
+        contests, matches = pending_work(conn)
+    tags, note = {"rooms/contests": str(contests)}, ""
+    if not match_provider.configured:
+        # A setting, not a fault: said once per process, and on every tick only in the tick's own message.
+        note_provider_not_configured()
+        tags["match_provider"] = NOT_CONFIGURED
+        note = f"; match_provider: {NOT_CONFIGURED} (prediction rooms not watched: {matches})"
+        matches = 0
     if not contests and not matches:
-        return dg.SkipReason("no contest room is due to end and no match is to be watched")
+        return dg.SkipReason(f"no contest room is due to end and no match is to be watched{note}")
     if context.instance.get_runs_count(dg.RunsFilter(job_name=room_status_job.name, statuses=IN_FLIGHT)):
-        return dg.SkipReason(f"{contests} contest rooms and {matches} matches wait for the run in flight")
+        return dg.SkipReason(f"{contests} contest rooms and {matches} matches wait for the run in flight{note}")
     # The cursor counts the runs this sensor launched: each gets a fresh key, and one run covers every room due.
     tick = int(context.cursor or 0) + 1
-    return dg.SensorResult(
-        run_requests=[dg.RunRequest(run_key=f"room-status:{tick}", tags={"rooms/contests": str(contests)})],
-        cursor=str(tick),
-    )
+    return dg.SensorResult(run_requests=[dg.RunRequest(run_key=f"room-status:{tick}", tags=tags)], cursor=str(tick))

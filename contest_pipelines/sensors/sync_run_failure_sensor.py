@@ -13,6 +13,12 @@ from contest_pipelines.resources import SyncQueueResource
     description="Requests left running by a failed or crashed cf_sync_job run go back to the queue.",
 )
 def sync_run_failure_sensor(context: dg.RunFailureSensorContext, sync_queue: SyncQueueResource) -> None:
+    # Only rows still `running` under this run move: a run that failed because Codeforces was unreachable
+    # has already re-queued its requests with their backoff, and those are left exactly as they are.
+    run_id = context.dagster_run.run_id
     with sync_queue.engine().begin() as conn:
-        released = queue.release_run(conn, context.dagster_run.run_id)
-    context.log.info(f"released {released} requests of failed run {context.dagster_run.run_id}")
+        released = queue.release_run(conn, run_id)
+    if released:
+        context.log.info(f"released {released} requests that failed run {run_id} left running")
+    else:
+        context.log.info(f"failed run {run_id} left no request running: it settled or re-queued each itself")

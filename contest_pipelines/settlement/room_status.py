@@ -2,6 +2,8 @@
 provider says so (the rule is `domain.room_status.transition`). Each settlement request is a
 `room_transitions` row that `match_ended_sensor` turns into a run of the `settlement_ledger` asset."""
 
+import functools
+import logging
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -13,6 +15,20 @@ from contest_pipelines.db.tables import match_results, room_transitions, rooms
 from contest_pipelines.domain.room_status import ENDED, MatchReport, transition
 
 CORRECTION_WINDOW = timedelta(hours=48)
+# What runs and ticks say about the match provider when MATCH_PROVIDER_URL is unset: a setting, not a fault.
+CONFIGURED, NOT_CONFIGURED = "configured", "not configured"
+
+log = logging.getLogger(__name__)
+
+
+@functools.cache
+def note_provider_not_configured() -> None:
+    """Says once per process (not on every 30 s tick) that prediction rooms are not watched."""
+    log.info(
+        "match_provider: %s (MATCH_PROVIDER_URL is unset): prediction rooms are not polled and do not settle; "
+        "contest rooms still end at their end time",
+        NOT_CONFIGURED,
+    )
 
 
 def end_due_contest_rooms(conn: sa.Connection) -> int:
@@ -89,7 +105,7 @@ def requested_settlements(conn: sa.Connection, after_id: int) -> list[tuple[int,
     ]
 
 
-def pending_work(conn: sa.Connection, *, poll_provider: bool) -> tuple[int, int]:
+def pending_work(conn: sa.Connection) -> tuple[int, int]:
     """(contest rooms due to end, prediction rooms to ask the provider about): two cheap counts a
     sensor tick can afford, so it launches a run only when there is something to do."""
     due = conn.execute(
@@ -97,8 +113,6 @@ def pending_work(conn: sa.Connection, *, poll_provider: bool) -> tuple[int, int]
             rooms.c.kind == "contest", rooms.c.ends_at <= sa.func.now(), rooms.c.status != ENDED
         )
     ).scalar_one()
-    if not poll_provider:
-        return due, 0
     return due, conn.execute(sa.select(sa.func.count()).where(*_to_poll())).scalar_one()
 
 
@@ -107,17 +121,23 @@ class StatusReport:
     contests_ended: int = 0
     matches_polled: int = 0
     settlements_requested: int = 0
+    # Only answers the provider could not give: an unconfigured provider is no fault of its.
     faults: list[str] = field(default_factory=list)
+    provider: str = CONFIGURED
+    matches_unwatched: int = 0
 
 
 def refresh_room_status(engine: sa.Engine, provider: MatchProviderClient | None) -> StatusReport:
     """End the contest rooms past their end time, and record what the provider says about every
-    prediction room still to watch (none without a provider). A provider fault skips that room: it is
-    asked again on the next run, and never settled on partial data."""
+    prediction room still to watch (none without a provider: they are counted as unwatched). A provider
+    fault skips that room: it is asked again on the next run, and never settled on partial data."""
     report = StatusReport()
     with engine.begin() as conn:
         report.contests_ended = end_due_contest_rooms(conn)
-        to_poll = prediction_rooms_to_poll(conn) if provider is not None else []
+        to_poll = prediction_rooms_to_poll(conn)
+    if provider is None:
+        note_provider_not_configured()
+        report.provider, report.matches_unwatched, to_poll = NOT_CONFIGURED, len(to_poll), []
     for room_id in to_poll:
         report.matches_polled += 1
         try:

@@ -42,6 +42,9 @@ timeout       nothing for ``timeout_delay`` seconds (default 15), then the norma
 garbage       HTTP 200, ``text/html``, a truncated page that is not JSON.
 http500       HTTP 500, nginx's HTML "500 Internal Server Error" page
 disconnect    the connection is closed without any response (extra, not in the brief)
+failed500     HTTP 500, ``{"status":"FAILED","comment": <failed500_comment>}`` (JSON). Set
+              ``failed500_comment`` to what an upstream error would echo back (a signed
+              request line, say) to check that the client's errors stay redacted.
 ============  =========================================================================
 
 Every ``/api`` request is logged as a ``Call`` (``status`` is the HTTP status
@@ -78,7 +81,8 @@ FIRST_PARTICIPANT_ID = 160_000_000
 FIRST_TEAM_ID = 90_000
 PRACTICE_RELATIVE_TIME = 2_147_483_647  # relativeTimeSeconds of practice/manager submissions
 
-FAULTS = frozenset({"http503", "http429", "call_limit", "timeout", "garbage", "http500", "disconnect"})
+FAULTS = frozenset({"http503", "http429", "call_limit", "timeout", "garbage", "http500", "disconnect", "failed500"})
+DEFAULT_FAILED500_COMMENT = "Internal Server Error"
 VERDICTS = frozenset(
     {
         "FAILED", "OK", "PARTIAL", "COMPILATION_ERROR", "RUNTIME_ERROR", "WRONG_ANSWER",
@@ -224,6 +228,7 @@ class FakeCodeforces(HttpFake[Call]):
         self._contest_start: dict[int, int] = {}
         self._virtual_start: dict[int, int] = {}  # participantId -> start
         self._faults: list[list[Any]] = []  # [fault, remaining, method | None], FIFO
+        self.failed500_comment = DEFAULT_FAILED500_COMMENT
 
     def reset(self) -> None:
         """Forget users, submissions, faults and calls; ids restart at ``FIRST_SUBMISSION_ID``."""
@@ -542,7 +547,9 @@ class FakeCodeforces(HttpFake[Call]):
                 status, payload = self._answer(method, params)
             else:
                 status = {"http503": 503, "http429": 429, "call_limit": 503, "garbage": 200,
-                          "http500": 500, "disconnect": 0}[fault]  # fmt: skip
+                          "http500": 500, "disconnect": 0, "failed500": 500}[fault]  # fmt: skip
+                if fault == "failed500":
+                    payload = {"status": "FAILED", "comment": self.failed500_comment}
             self._calls.append(Call(method, params, at, status, fault))
         if fault == "timeout" and self._stopping.wait(self.timeout_delay):
             handler.close_connection = True  # server stopping: drop the request

@@ -209,3 +209,22 @@ def test_settling_a_match_without_a_final_score_fails_with_a_readable_message(db
     assert "has not reported a final score" in failure.step_failure_data.error.message + str(
         failure.step_failure_data.user_failure_data
     )
+
+
+def test_settling_without_a_room_partition_says_to_choose_one(db, database_url, redis_url):
+    result = dg.materialize(
+        [settlement_ledger],
+        raise_on_error=False,
+        resources={
+            "postgres": PostgresResource(database_url=database_url),
+            "redis": RedisResource(redis_url=redis_url),
+        },
+    )
+    assert not result.success
+    [failure] = [e for e in result.all_events if e.is_step_failure]
+    assert "Cannot access partition_key" not in failure.step_failure_data.error.message
+    assert failure.step_failure_data.user_failure_data.description == (
+        "settlement_ledger was launched without a partition; choose a room partition: the id of an ended room, "
+        "as match_ended_sensor added it to `rooms` (CLI: --partition <key>)"
+    )
+    assert len([e for e in result.all_events if e.event_type == dg.DagsterEventType.STEP_START]) == 1  # no retry
