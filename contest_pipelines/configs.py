@@ -9,3 +9,8 @@ class GameSyncConfig(dg.Config):
     dry_run: bool = False
     coach_id: str | None = None
     batch_size: int = 100
+
+
+# Runs that call Codeforces carry this tag; the production instance lets one such run go at a time
+# (deploy/dagster.yaml, tag_concurrency_limits): its API allows one call per 2 s per key.
+CODEFORCES_TAG = "contest_pipelines/codeforces"

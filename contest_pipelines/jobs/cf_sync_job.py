@@ -10,6 +10,7 @@ import time
 
 import dagster as dg
 
+from contest_pipelines.configs import CODEFORCES_TAG
 from contest_pipelines.player_sync.worker import SyncWorker
 from contest_pipelines.resources import CodeforcesResource, RedisResource, SyncQueueResource
 
@@ -57,7 +58,8 @@ def process_sync_requests(
 @dg.job(
     executor_def=dg.in_process_executor,
     description="Verify queued player sync requests against Codeforces (launched by sync_request_sensor).",
-    tags={"pipeline": "player_sync"},
+    # The production instance (deploy/dagster.yaml) runs one Codeforces-calling run at a time by this tag.
+    tags={"pipeline": "player_sync", CODEFORCES_TAG: "true"},
 )
 def cf_sync_job():
     process_sync_requests()

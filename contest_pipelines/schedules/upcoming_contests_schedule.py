@@ -5,6 +5,7 @@ from datetime import UTC
 import dagster as dg
 
 from contest_pipelines.calendar.extraction import judges_due
+from contest_pipelines.configs import CODEFORCES_TAG
 from contest_pipelines.jobs.upcoming_contests_job import upcoming_contests_job
 from contest_pipelines.resources import PostgresResource
 
@@ -24,4 +25,11 @@ def upcoming_contests_schedule(
     due = judges_due(postgres.engine(), at)
     if not due:
         return dg.SkipReason("no judge has a contest starting within the hour; all refresh at the top of the hour")
-    return [dg.RunRequest(run_key=f"{judge}:{at.isoformat()}", partition_key=judge) for judge in due]
+    return [
+        dg.RunRequest(
+            run_key=f"{judge}:{at.isoformat()}",
+            partition_key=judge,
+            tags={CODEFORCES_TAG: "true"} if judge == "codeforces" else {},
+        )
+        for judge in due
+    ]

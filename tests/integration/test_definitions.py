@@ -67,6 +67,7 @@ def test_definitions_load_and_name_every_definition(env):
     assert set(defs().resources) == {
         "sync_queue", "postgres", "redis", "match_provider", "game_platform", "codeforces", "judges",
         "google_calendar", "alert_webhook"}  # fmt: skip
+    assert repo.get_job("cf_sync_job").tags["contest_pipelines/codeforces"] == "true"
     assert sync_request_sensor.default_status == dg.DefaultSensorStatus.RUNNING
     assert sync_request_sensor.minimum_interval_seconds == 2
 

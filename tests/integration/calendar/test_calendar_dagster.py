@@ -91,6 +91,8 @@ def test_the_schedule_refreshes_every_judge_hourly_and_soon_starting_judges_ever
     assert sorted(r.partition_key for r in requests) == sorted(
         ["codeforces", "leetcode", "codechef", "atcoder", "hackerrank", "geeksforgeeks", "code360"]
     )
+    # Only the Codeforces run counts against the one-Codeforces-run-at-a-time limit (deploy/dagster.yaml).
+    assert {r.partition_key for r in requests if r.tags.get("contest_pipelines/codeforces")} == {"codeforces"}
     with dg.build_schedule_context(scheduled_execution_time=hour + timedelta(minutes=20), resources=resources) as ctx:
         assert isinstance(upcoming_contests_schedule(ctx), dg.SkipReason)
     with db.begin() as conn:
