@@ -13,6 +13,7 @@ from contest_pipelines.settlement.result import RoomNotSettleable
 @dg.asset(
     partitions_def=rooms_partitions,
     group_name=SCORING_GROUP,
+    owners=["team:scoring"],
     kinds={"postgres", "redis"},
     check_specs=[
         dg.AssetCheckSpec(

@@ -13,6 +13,7 @@ from contest_pipelines.resources import JudgesResource, PostgresResource
 @dg.asset(
     partitions_def=judge_partitions,
     group_name=CALENDAR_GROUP,
+    owners=["team:calendar"],
     kinds={"postgres"},
     retry_policy=dg.RetryPolicy(max_retries=2, delay=30, backoff=dg.Backoff.EXPONENTIAL),
     check_specs=[

@@ -40,6 +40,10 @@ def process_sync_requests(
         cf.close()
     metadata = {**report.as_metadata(), "duration_seconds": round(time.monotonic() - started, 3)}
     context.log.info(f"sync batch: {metadata}")
+    if report.outcomes["detected"]:  # the data map: verified_solves changed (an external asset this job writes)
+        context.log_event(
+            dg.AssetMaterialization("verified_solves", metadata={"detected": report.outcomes["detected"]})
+        )
     if report.judge_unreachable:
         # No retry of the op: the requests are back in the queue with their backoff, which a retry would jump.
         raise dg.Failure(

@@ -100,6 +100,8 @@ def test_job_settles_its_batch_and_reports_metadata(db, database_url, redis_url,
     metadata = result.output_for_node("process_sync_requests")
     assert metadata["requests"] == 2 and metadata["handles"] == 2 and metadata["api_calls"] == 2
     assert metadata["outcome_detected"] == 1 and metadata["outcome_failed_WA"] == 1
+    [verified] = result.asset_materializations_for_node("process_sync_requests")  # the data map's verified_solves
+    assert verified.asset_key == dg.AssetKey("verified_solves") and verified.metadata["detected"].value == 1
     with db.connect() as conn:
         statuses = dict(conn.execute(sa.select(sync_requests.c.user_id, sync_requests.c.status)).all())
         run_ids = set(conn.execute(sa.select(sync_requests.c.dagster_run_id)).scalars())
