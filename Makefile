@@ -15,8 +15,10 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# Options of `contest-pipelines dev`, e.g. make dev DEV_ARGS='--api-port 8001 --dagster-port 3001'.
+DEV_ARGS ?=
 dev: install
-	$(BIN)/contest-pipelines dev
+	$(BIN)/contest-pipelines dev $(DEV_ARGS)
 
 # Style and the layout's import rules fail the build like a test (docs/architecture.md).
 lint: install

