@@ -101,8 +101,12 @@ def test_a_sensor_launched_run_completes_against_a_separate_code_server(db, topo
     assert {"key": "port", "value": str(grpc_port)} in location["displayMetadata"]  # loaded from the gRPC server
     load(db, room_fixture(ends_at=time_ago(minutes=5), revealed_at=time_ago(hours=2)))
 
+    def settlement_runs(runs: list[dict]) -> list[dict]:  # other schedules may run meanwhile (judges: no network)
+        return [r for r in runs if r["jobName"] == "room_status_job" or "settlement" in r["jobName"]
+                or any(t["key"] == "dagster/partition" and t["value"] == "room-1" for t in r["tags"])]  # fmt: skip
+
     def finished() -> set[str] | None:
-        runs = graphql(url, RUNS)["runsOrError"]["results"]
+        runs = settlement_runs(graphql(url, RUNS)["runsOrError"]["results"])
         done = {r["jobName"] for r in runs if r["status"] == "SUCCESS"}
         failed = [r for r in runs if r["status"] == "FAILURE"]
         assert not failed, failed
