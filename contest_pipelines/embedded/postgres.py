@@ -112,14 +112,10 @@ def stop_postgres(data_dir: Path) -> RunningServer | None:
     if not pgdata.is_dir():
         return None
     with file_lock(data_dir / "postgres.lock"):
-        info = _read_postmaster_pid(pgdata)
+        info = _live_postmaster(pgdata)
         if info is None:
             return None
         pid, port = info
-        if not process_alive(pid, "postgres", pgdata):
-            logger.info("removing stale postmaster.pid (pid %d is not our running server)", pid)
-            (pgdata / "postmaster.pid").unlink(missing_ok=True)
-            return None
         try:
             _pg_run(
                 [str(_pg_bin_dir() / "pg_ctl"), "stop", "-D", str(pgdata), "-m", "fast", "-w",
@@ -240,17 +236,26 @@ def _read_postmaster_pid(pgdata: Path) -> tuple[int, int | None] | None:
     return pid, port
 
 
-def _running_postgres_port(data_dir: Path) -> int | None:
-    """Port of a healthy server already running on this data dir; cleans up after a dead or stuck one."""
-    pgdata = data_dir / "postgres"
+def _live_postmaster(pgdata: Path) -> tuple[int, int | None] | None:
+    """(pid, port) of our server's postmaster.pid when that process lives; a stale file is removed."""
     info = _read_postmaster_pid(pgdata)
     if info is None:
         return None
-    pid, port = info
+    pid, _ = info
     if not process_alive(pid, "postgres", pgdata):
         logger.info("removing stale postmaster.pid (pid %d is not our running server)", pid)
         (pgdata / "postmaster.pid").unlink(missing_ok=True)
         return None
+    return info
+
+
+def _running_postgres_port(data_dir: Path) -> int | None:
+    """Port of a healthy server already running on this data dir; cleans up after a dead or stuck one."""
+    pgdata = data_dir / "postgres"
+    info = _live_postmaster(pgdata)
+    if info is None:
+        return None
+    pid, port = info
     if port is not None and wait_for_port(port, timeout=10.0):
         return port
     logger.warning("PostgreSQL pid %d owns %s but does not answer on port %s; restarting it", pid, pgdata, port)
