@@ -3,6 +3,7 @@ message when its breach starts and one when it ends, never once per tick; a rece
 the same message again next tick and nothing is skipped; the webhook URL appears nowhere."""
 
 import json
+import sys
 import threading
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -114,6 +115,7 @@ def test_a_breach_alerts_once_and_its_end_once(db, env, instance, receiver):
     cursor, _ = tick(instance, receiver, cursor)
     assert [b["alert"]["change"] for b in receiver.bodies] == ["breach", "recovered"]
     assert receiver.bodies[1]["alert"]["detail"] == "no dead sync requests"
+    sys.stdout.write("".join(f"receiver got: {json.dumps(b['alert'])}\n" for b in receiver.bodies))  # the transcript
 
 
 def test_failed_runs_alert_once_per_job_until_it_succeeds(instance, receiver):
