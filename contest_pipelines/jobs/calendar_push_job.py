@@ -43,6 +43,9 @@ def push_calendars(
         "google_calls": sum(o.calls for o in outcomes),
     }
     context.log.info(f"calendar push: {metadata}")
+    writes = metadata["inserted"] + metadata["updated"] + metadata["deleted"]
+    if writes:  # the data map: calendar_pushes changed (an external asset this job writes)
+        context.log_event(dg.AssetMaterialization("calendar_pushes", metadata={"writes": writes, **by_status}))
     return dg.Output(metadata, metadata=metadata)
 
 

@@ -164,6 +164,10 @@ def test_the_job_pushes_every_connected_player_and_reports(env, db, fake_google,
     assert result.success
     metadata = result.output_for_node("push_calendars")
     assert metadata["players"] == 1 and metadata["players_ok"] == 1 and metadata["inserted"] == 3
+    [pushes] = result.asset_materializations_for_node("push_calendars")  # the data map's calendar_pushes
+    assert pushes.asset_key == dg.AssetKey("calendar_pushes") and pushes.metadata["writes"].value == 3
+    again = calendar_push_job.execute_in_process(resources=resources(env, fake_google))
+    assert again.asset_materializations_for_node("push_calendars") == []  # nothing changed: no materialization
 
 
 def test_the_sensor_pushes_the_players_a_change_touched_and_skips_when_unconfigured(env, db, fake_google, connected):
