@@ -198,8 +198,15 @@ def test_the_console_lists_every_schedule_and_sensor_as_dagster_reports_them(con
 
     repo = defs().get_repository_def()
     expected = {s.name: "schedule" for s in repo.schedule_defs} | {s.name: "sensor" for s in repo.sensor_defs}
-    # The daemon ticks every sensor once it starts: wait until the 30 s sensor has a tick to show.
-    entries = wait_for(lambda: (e := listed(console)) and e["roster_change_sensor"]["lastTick"] and e, timeout=90)
+
+    # The daemon ticks every sensor once it starts: wait until the 30 s sensor has a finished tick to show
+    # (a tick in progress reads `started`).
+    def ticked():
+        entries = listed(console)
+        tick = entries and entries["roster_change_sensor"]["lastTick"]
+        return entries if tick and tick["status"] != "started" else None
+
+    entries = wait_for(ticked, timeout=90)
     assert {name: entry["kind"] for name, entry in entries.items()} == expected
     assert list(entries)[: len(repo.schedule_defs)] == sorted(s.name for s in repo.schedule_defs)
 
