@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
-.PHONY: install dev test test-fast test-browser lint fmt bench validate clean
+.PHONY: install dev demo test test-fast test-browser lint fmt bench validate clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -19,6 +19,11 @@ install: $(STAMP)
 DEV_ARGS ?=
 dev: install
 	$(BIN)/contest-pipelines dev $(DEV_ARGS)
+
+# `make dev` with local stand-ins for Codeforces, the game platform and the match provider, and demo data
+# (README, Demo; from a checkout: the stand-ins are the tests' fakes).
+demo: install
+	$(BIN)/contest-pipelines dev --demo $(DEV_ARGS)
 
 # Style and the layout's import rules fail the build like a test (docs/architecture.md).
 lint: install

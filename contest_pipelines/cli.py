@@ -263,11 +263,20 @@ def dev(
     data_dir: Annotated[Path, typer.Option(help="embedded services' data")] = DATA_DIR,
     dagster_port: Annotated[int, typer.Option(min=1, max=65535, help="port of the Dagster UI")] = 3000,
     api_port: Annotated[int, typer.Option(min=1, max=65535, help="port of the API")] = 8000,
+    demo: Annotated[
+        bool,
+        typer.Option(
+            "--demo",
+            help="also start local stand-ins for Codeforces, the game platform and the match provider, seeded with "
+            "demo data, and load demo/fixture.json (from a checkout only; README, Demo)",
+        ),
+    ] = False,
 ) -> None:
     """Everything on one machine: embedded services if needed, migrations, Dagster UI + daemon, API."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     ports = {"Dagster": (dagster_port, "--dagster-port"), "the API": (api_port, "--api-port")}
     _check_ports(ports)  # before anything starts: a busy port fails now, not as one line in the children's output
+    demo_root = _demo_checkout() if demo else None
     env = prepare_environment(data_dir)
     # The API launches each accepted sync's run through this webserver at once (the push path).
     env.setdefault("DAGSTER_WEBSERVER_URL", f"http://127.0.0.1:{dagster_port}")
@@ -283,13 +292,17 @@ def dev(
     children: dict[str, subprocess.Popen] = {}
     failed = False
     try:
-        if not stopping:
+        ready_note = None  # the "demo ready" block
+        if demo_root is not None and not stopping:
+            ready_note = _start_demo(demo_root, env, children, stopping, dagster_port, api_port)
+            failed = ready_note is None
+        if not stopping and not failed:
             dagster = [sys.executable, "-m", "dagster", "dev", "-w", "workspace.yaml", "-p", str(dagster_port)]
             children["Dagster"] = _spawn(dagster, env)
             api = ["contest_pipelines.api.main:create_app", "--factory", "--port", str(api_port)]
             children["the API"] = _spawn([sys.executable, "-m", "uvicorn", *api], env)
             typer.echo(f"starting: Dagster UI http://127.0.0.1:{dagster_port}  API http://127.0.0.1:{api_port}")
-            failed = _supervise(children, {name: port for name, (port, _) in ports.items()}, stopping)
+            failed = _supervise(children, {name: port for name, (port, _) in ports.items()}, stopping, ready_note)
     finally:
         signals_before_stop = len(stopping)
         _stop(children, hurry=lambda: len(stopping) > signals_before_stop)
@@ -364,8 +377,14 @@ def _check_ports(ports: dict[str, tuple[int, str]]) -> None:
         raise typer.Exit(1)
 
 
-def _supervise(children: dict[str, subprocess.Popen], ports: dict[str, int], stopping: list[int]) -> bool:
-    """Say when every child listens, then wait for Ctrl-C; True (after saying which) if a child exits by itself."""
+def _supervise(
+    children: dict[str, subprocess.Popen],
+    ports: dict[str, int],
+    stopping: list[int],
+    ready_note: str | None = None,
+) -> bool:
+    """Say when every child listens (and ``ready_note`` after it), then wait for Ctrl-C; True (after saying which)
+    if a child exits by itself."""
     from contest_pipelines.embedded import port_answers
 
     ready = False
@@ -381,8 +400,51 @@ def _supervise(children: dict[str, subprocess.Popen], ports: dict[str, int], sto
         if not ready and all(port_answers(port, timeout=0.5) for port in ports.values()):
             ready = True
             typer.echo("ready (Ctrl-C stops Dagster and the API; `contest-pipelines stop` stops the embedded services)")
+            if ready_note:
+                typer.echo(ready_note)
         time.sleep(0.2)
     return False
+
+
+def _demo_checkout() -> Path:
+    """The checkout `dev --demo` takes its stand-ins and data from; exits at once, saying why, if there is none."""
+    from contest_pipelines.demo import DemoUnavailable, checkout
+
+    try:
+        return checkout()
+    except DemoUnavailable as exc:
+        typer.echo(f"dev: {exc}", err=True)
+        raise typer.Exit(2) from exc
+
+
+def _start_demo(
+    root: Path,
+    env: dict[str, str],
+    children: dict[str, subprocess.Popen],
+    stopping: list[int],
+    dagster_port: int,
+    api_port: int,
+) -> str | None:
+    """Start the demo's stand-ins (as ``children``), point ``env`` at them and load the demo fixture; the "demo ready"
+    block to print once everything listens, or None (after saying why) if a stand-in failed."""
+    from contest_pipelines import demo
+
+    try:
+        stand_ins = demo.start_stand_ins(root, env, children, lambda: bool(stopping))
+    except demo.DemoUnavailable as exc:
+        typer.echo(f"dev: {exc}; stopping the rest", err=True)
+        return None
+    env.update(stand_ins)  # the demo's stand-ins win over any real service configured
+    if stopping:
+        return ""
+    counts = demo.load_demo_fixture(root, env["DATABASE_URL"])
+    typer.echo(f"demo: stand-ins listening, {root / 'demo' / demo.FIXTURE} loaded ({json.dumps({'changed': counts})})")
+    return demo.ready_block(
+        f"http://127.0.0.1:{dagster_port}",
+        f"http://127.0.0.1:{api_port}",
+        stand_ins,
+        _settings().api_jwt_secret.get_secret_value(),
+    )
 
 
 def _spawn(cmd: list[str], env: dict[str, str]) -> subprocess.Popen:
