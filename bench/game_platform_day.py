@@ -12,10 +12,18 @@ during the day (simulated time of the run that ingested it - solve time) and the
 competitor's consecutive syncs, per tier; then the seed's naive baseline (every competitor's ODL
 scores and Flash CTF progress at every step), run for real or extrapolated from one timed step.
 
-It prints figures and never asserts; targets are printed PASS/MISS for information. The last line is
-`RESULT {json}`.
+At real vendor latency (issue 12), `--latency-ms 150` makes the fake answer every call after that delay
+and runs the same day once per `--concurrency` level (default `1,8` then: serial, then concurrent), each
+on a fresh database and a fresh fake with the same population. It compares the wall time of single runs
+(the first sync of every competitor with its Flash CTF fan-out, a full run of every competitor without
+one, the day's slowest run) and of the whole day, and checks that the calls of the day are the same at
+every level; the detailed report is the last level's.
+
+It prints figures and ratios and never asserts (no timing is a test); targets are printed PASS/MISS for
+information. The last line is `RESULT {json}`.
 
     .venv/bin/python bench/game_platform_day.py [--competitors 300] [--seed 1]
+    .venv/bin/python bench/game_platform_day.py --latency-ms 150 [--concurrency 1,8] [--calls-per-second 40]
 
 PostgreSQL: the server of DATABASE_URL when set, else the embedded one under .data/bench; a fresh
 database is created, migrated and dropped at the end.
@@ -40,6 +48,11 @@ import sqlalchemy as sa  # noqa: E402
 
 from bench._common import DATA_DIR, pct  # noqa: E402
 from contest_pipelines.clients.game_platform import GamePlatformClient  # noqa: E402
+from contest_pipelines.clients.game_platform.client import (  # noqa: E402
+    DEFAULT_MAX_CALLS_PER_SECOND,
+    DEFAULT_MAX_CONCURRENCY,
+)
+from contest_pipelines.clients.game_platform.limits import WINDOW_GUARD  # noqa: E402
 from contest_pipelines.db.engine import get_engine  # noqa: E402
 from contest_pipelines.db.fixtures import Fixture, load_fixture  # noqa: E402
 from contest_pipelines.db.migrate import upgrade  # noqa: E402
@@ -58,6 +71,7 @@ ODL = "GET /scores/get_odl_scores"
 FLASH = "GET /scores/get_flash_ctf_progress"
 TIERS = ("active", "moderate", "inactive")
 NAIVE_BUDGET_S = 120.0
+TARGET_RUN_S = 10.0  # seed 001 s20.5: 5-10 s per sync (issue 12: 300 competitors at concurrency 8)
 FIG: dict[str, object] = {}
 
 
@@ -152,8 +166,17 @@ def main() -> int:
     parser.add_argument("--competitors", type=int, default=300)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--batch-size", type=int, default=1000)
+    parser.add_argument("--latency-ms", type=float, default=0.0, help="the fake answers every call after this delay")
+    parser.add_argument(
+        "--concurrency",
+        help=f"comma-separated levels, one day each (default: 1,8 with --latency-ms, else {DEFAULT_MAX_CONCURRENCY})",
+    )
+    parser.add_argument("--calls-per-second", type=float, default=DEFAULT_MAX_CALLS_PER_SECOND)
     args = parser.parse_args()
     n, rng = args.competitors, random.Random(args.seed)
+    levels = [
+        int(c) for c in (args.concurrency or ("1,8" if args.latency_ms else str(DEFAULT_MAX_CONCURRENCY))).split(",")
+    ]
 
     today = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
     t0 = today - timedelta(days=2)
@@ -169,31 +192,57 @@ def main() -> int:
             f"{solves:4d} day solves"
         )
     FIG.update(competitors=n, seed=args.seed, t0=t0.isoformat(), flash_event_at=flash_at.isoformat(),
-               day_solves=sum(len(v) for v in pop["day"].values()))  # fmt: skip
+               day_solves=sum(len(v) for v in pop["day"].values()), latency_ms=args.latency_ms,
+               calls_per_second=args.calls_per_second, concurrency=levels)  # fmt: skip
+    print(f"fake latency {args.latency_ms:g} ms per call; client limits: concurrency {', '.join(map(str, levels))} "
+          f"(one day each), {args.calls_per_second:g} calls/s")  # fmt: skip
 
     pg = postgres_server(DATA_DIR)
     server, FIG["postgres"] = pg.url, pg.source
-    name = f"cp_bench_gpday_{uuid.uuid4().hex[:8]}"
-    create_database(server, name)
-    url = with_path(server, f"/{name}")
-    engine = None
-    try:
-        upgrade(url)
-        engine = get_engine(url)
-        with FakeGamePlatform(max_calls=None) as fake:
-            run_day(engine, fake, pop, t0, flash_at, args.batch_size)
-    finally:
-        if engine is not None:
-            engine.dispose()
-        get_engine.cache_clear()
-        drop_database(server, name)
+    by_level = {}
+    for i, level in enumerate(levels):
+        last = i == len(levels) - 1
+        if len(levels) > 1:
+            print(
+                f"\n======== concurrency {level}{'' if last else ' (summary only; the full report is the last level)'}"
+            )
+        name = f"cp_bench_gpday_{uuid.uuid4().hex[:8]}"
+        create_database(server, name)
+        url = with_path(server, f"/{name}")
+        engine = None
+        try:
+            upgrade(url)
+            engine = get_engine(url)
+            with FakeGamePlatform(max_calls=None, latency_ms=args.latency_ms) as fake:
+                client = GamePlatformClient(fake.base_url, fake.token, backoff_seconds=0, max_concurrency=level,
+                                            max_calls_per_second=args.calls_per_second)  # fmt: skip
+                with client:
+                    by_level[level] = run_day(engine, client, fake, pop, t0, flash_at, args.batch_size, report=last)
+        finally:
+            if engine is not None:
+                engine.dispose()
+            get_engine.cache_clear()
+            drop_database(server, name)
+        if not last:
+            summary(level, by_level[level])
+    if len(levels) > 1:
+        compare(by_level, args.latency_ms, args.calls_per_second)
     print("RESULT " + json.dumps(FIG, sort_keys=True, default=str))
     return 0
 
 
 def run_day(
-    engine: sa.Engine, fake: FakeGamePlatform, pop: dict, t0: datetime, flash_at: datetime, batch_size: int
-) -> None:
+    engine: sa.Engine,
+    client: GamePlatformClient,
+    fake: FakeGamePlatform,
+    pop: dict,
+    t0: datetime,
+    flash_at: datetime,
+    batch_size: int,
+    *,
+    report: bool = True,
+) -> dict:
+    """One simulated day; returns its wall times and calls (and prints the full report when `report`)."""
     ids, klass = pop["ids"], pop["klass"]
     with engine.begin() as conn:
         load_fixture(conn, Fixture.model_validate({
@@ -213,104 +262,123 @@ def run_day(
     solve_of: dict[str, tuple[str, int]] = {}  # challenge_solve_id -> (uid, solve time)
     tier_at_solve: dict[str, str] = {}  # challenge_solve_id -> tier the competitor had when it solved
 
-    client = GamePlatformClient(fake.base_url, fake.token, backoff_seconds=0)
-    try:
-        # --- warm-up (not counted): every competitor gets a tier and a cursor; the backlog of totals is swept
-        warm_at = t0 - STEP
-        wall = time.perf_counter()
-        warm = incremental_sync(engine, client, now=warm_at, batch_size=batch_size)
-        warm_sweep = totals_sweep(engine, client, batch_size=batch_size)
-        print(f"\nwarm-up at {warm_at:%m-%d %H:%M} (not counted): processed {warm.processed}, "
-              f"new solves {warm.new_solves}, flash '{warm.flash_sentinel}' ({warm.flash_events_synced} rows), "
-              f"{warm.api_calls} calls; sweep {warm_sweep.processed} ({warm_sweep.api_calls} calls); "
-              f"{time.perf_counter() - wall:.1f}s wall")  # fmt: skip
-        start_tiers = tiers_now(engine)
-        mismatch = {u: (klass[u], start_tiers.get(u)) for u in ids if start_tiers.get(u) != klass[u]}
-        print(
-            f"tiers after warm-up: {dict(Counter(start_tiers.values()))}; class != tier for {len(mismatch)} competitors"
-        )
-        FIG["warmup"] = {
-            "sync_calls": warm.api_calls,
-            "sweep_calls": warm_sweep.api_calls,
-            "tiers": dict(Counter(start_tiers.values())),
-        }
-        sync_times: dict[str, list[tuple[datetime, str]]] = defaultdict(list)  # uid -> [(run time, tier it gave)]
-        for uid, tier in synced_at(engine, warm_at).items():
-            sync_times[uid].append((warm_at, tier))
-        seen = stored_solve_ids(engine)
+    # --- warm-up (not counted): every competitor gets a tier and a cursor; the backlog of totals is swept
+    warm_at = t0 - STEP
+    wall = time.perf_counter()
+    warm = incremental_sync(engine, client, now=warm_at, batch_size=batch_size)
+    first_sync = {"seconds": time.perf_counter() - wall, "calls": warm.api_calls, "processed": warm.processed,
+                  "flash": warm.flash_sentinel}  # fmt: skip
+    warm_sweep = totals_sweep(engine, client, batch_size=batch_size)
+    print(f"\nwarm-up at {warm_at:%m-%d %H:%M} (not counted): processed {warm.processed}, "
+          f"new solves {warm.new_solves}, flash '{warm.flash_sentinel}' ({warm.flash_events_synced} rows), "
+          f"{warm.api_calls} calls in {first_sync['seconds']:.1f}s; sweep {warm_sweep.processed} "
+          f"({warm_sweep.api_calls} calls); {time.perf_counter() - wall:.1f}s wall")  # fmt: skip
+    start_tiers = tiers_now(engine)
+    mismatch = {u: (klass[u], start_tiers.get(u)) for u in ids if start_tiers.get(u) != klass[u]}
+    print(f"tiers after warm-up: {dict(Counter(start_tiers.values()))}; class != tier for {len(mismatch)} competitors")
+    FIG["warmup"] = {
+        "sync_calls": warm.api_calls,
+        "sweep_calls": warm_sweep.api_calls,
+        "tiers": dict(Counter(start_tiers.values())),
+    }
+    sync_times: dict[str, list[tuple[datetime, str]]] = defaultdict(list)  # uid -> [(run time, tier it gave)]
+    for uid, tier in synced_at(engine, warm_at).items():
+        sync_times[uid].append((warm_at, tier))
+    seen = stored_solve_ids(engine)
 
-        calls_before_day = Counter(client.calls)
-        fake_before_day = Counter(fake.call_counts)
-        odl_by_tier: Counter = Counter()  # incremental ODL calls by the tier the competitor had before the run
-        sweep_calls = Counter()
-        sync_calls = Counter()
-        flash_fanout = 0
-        ingested_at_run: dict[str, datetime] = {}
-        run_rows = []
-        wall_day = time.perf_counter()
-        flash_added = False
-        sweep_after_flash: int | None = None  # ODL calls of the first sweep after the Flash CTF fan-out
+    calls_before_day = Counter(client.calls)
+    fake_before_day = Counter(fake.call_counts)
+    odl_by_tier: Counter = Counter()  # incremental ODL calls by the tier the competitor had before the run
+    sweep_calls = Counter()
+    sync_calls = Counter()
+    flash_fanout = 0
+    ingested_at_run: dict[str, datetime] = {}
+    run_rows = []
+    wall_day = time.perf_counter()
+    flash_added = False
+    sweep_after_flash: int | None = None  # ODL calls of the first sweep after the Flash CTF fan-out
 
-        def one_run(now: datetime, counted: bool) -> dict:
-            nonlocal flash_added, flash_fanout, seen
-            while pending and pending[0][0] <= unix(now):
-                ts, uid = pending.pop(0)
-                solve = fake.add_solve(uid, timestamp_unix=ts)
-                solve_of[str(solve["challenge_solve_id"])] = (uid, ts)
-            if not flash_added and now >= flash_at:
-                for uid in ids:
-                    fake.add_flash_ctf_event(uid, "flash-day", points_earned=rng_points(uid) * 2,
-                                             start_unix=unix(flash_at), end_unix=unix(flash_at) + 7_200)  # fmt: skip
-                flash_added = True
-            before_tiers = tiers_now(engine)  # the tiers between the previous run and this one
+    def one_run(now: datetime, counted: bool) -> dict:
+        nonlocal flash_added, flash_fanout, seen
+        while pending and pending[0][0] <= unix(now):
+            ts, uid = pending.pop(0)
+            solve = fake.add_solve(uid, timestamp_unix=ts)
+            solve_of[str(solve["challenge_solve_id"])] = (uid, ts)
+        if not flash_added and now >= flash_at:
+            for uid in ids:
+                fake.add_flash_ctf_event(uid, "flash-day", points_earned=rng_points(uid) * 2,
+                                         start_unix=unix(flash_at), end_unix=unix(flash_at) + 7_200)  # fmt: skip
+            flash_added = True
+        before_tiers = tiers_now(engine)  # the tiers between the previous run and this one
+        before = Counter(client.calls)
+        started = time.perf_counter()
+        tel = incremental_sync(engine, client, now=now, batch_size=batch_size)
+        seconds = time.perf_counter() - started
+        used = delta(Counter(client.calls), before)
+        synced = synced_at(engine, now)
+        for uid, tier in synced.items():
+            sync_times[uid].append((now, tier))
+        stored = stored_solve_ids(engine)
+        for sid in stored - seen:
+            if sid in solve_of:
+                ingested_at_run[sid] = now
+                tier_at_solve[sid] = before_tiers[solve_of[sid][0]]
+        seen = stored
+        row = {"at": now, "processed": tel.processed, "new": tel.new_solves, "errors": tel.errors,
+               "flash": tel.flash_sentinel, "odl": used[ODL], "flash_calls": used[FLASH],
+               "sweep": None, "seconds": seconds}  # fmt: skip
+        if counted:
+            sync_calls.update(used)
+            by_tier = Counter(before_tiers[u] for u in synced)
+            odl_by_tier.update(by_tier)
+            if tel.flash_sentinel.startswith("new event"):
+                flash_fanout += used[FLASH] - 1
+            row["by_tier"] = by_tier
+        return row
+
+    for k in range(STEPS):
+        now = t0 + k * STEP
+        row = one_run(now, counted=True)
+        if now.minute == 0:
             before = Counter(client.calls)
-            tel = incremental_sync(engine, client, now=now, batch_size=batch_size)
+            sw = totals_sweep(engine, client, batch_size=batch_size)
             used = delta(Counter(client.calls), before)
-            synced = synced_at(engine, now)
-            for uid, tier in synced.items():
-                sync_times[uid].append((now, tier))
-            stored = stored_solve_ids(engine)
-            for sid in stored - seen:
-                if sid in solve_of:
-                    ingested_at_run[sid] = now
-                    tier_at_solve[sid] = before_tiers[solve_of[sid][0]]
-            seen = stored
-            row = {"at": now, "processed": tel.processed, "new": tel.new_solves, "errors": tel.errors,
-                   "flash": tel.flash_sentinel, "odl": used[ODL], "flash_calls": used[FLASH],
-                   "sweep": None}  # fmt: skip
-            if counted:
-                sync_calls.update(used)
-                by_tier = Counter(before_tiers[u] for u in synced)
-                odl_by_tier.update(by_tier)
-                if tel.flash_sentinel.startswith("new event"):
-                    flash_fanout += used[FLASH] - 1
-                row["by_tier"] = by_tier
-            return row
+            sweep_calls.update(used)
+            row["sweep"] = sw.processed
+            if flash_fanout and sweep_after_flash is None:
+                sweep_after_flash = used[ODL]
+        run_rows.append(row)
+    wall_day = time.perf_counter() - wall_day
+    day_calls = delta(Counter(client.calls), calls_before_day)
+    fake_day_calls = delta(Counter(fake.call_counts), fake_before_day)
+    unfinished = len(pending)
 
-        for k in range(STEPS):
-            now = t0 + k * STEP
-            row = one_run(now, counted=True)
-            if now.minute == 0:
-                before = Counter(client.calls)
-                sw = totals_sweep(engine, client, batch_size=batch_size)
-                used = delta(Counter(client.calls), before)
-                sweep_calls.update(used)
-                row["sweep"] = sw.processed
-                if flash_fanout and sweep_after_flash is None:
-                    sweep_after_flash = used[ODL]
-            run_rows.append(row)
-        wall_day = time.perf_counter() - wall_day
-        day_calls = delta(Counter(client.calls), calls_before_day)
-        fake_day_calls = delta(Counter(fake.call_counts), fake_before_day)
-        unfinished = len(pending)
+    # --- drain (not counted): later runs until every solve of the day is ingested
+    drain_runs = 0
+    while (pending or set(solve_of) - set(ingested_at_run)) and drain_runs < MAX_DRAIN_STEPS:
+        one_run(t0 + (STEPS + drain_runs) * STEP, counted=False)
+        drain_runs += 1
+    never = set(solve_of) - set(ingested_at_run)
 
-        # --- drain (not counted): later runs until every solve of the day is ingested
-        drain_runs = 0
-        while (pending or set(solve_of) - set(ingested_at_run)) and drain_runs < MAX_DRAIN_STEPS:
-            one_run(t0 + (STEPS + drain_runs) * STEP, counted=False)
-            drain_runs += 1
-        never = set(solve_of) - set(ingested_at_run)
+    # --- one full run (not counted): every competitor due at once, no new Flash CTF event
+    full_at = t0 + (STEPS + drain_runs) * STEP
+    with engine.begin() as conn:
+        conn.execute(sync_state.update().values(next_due_at=full_at - timedelta(seconds=1)))
+    started = time.perf_counter()
+    full = incremental_sync(engine, client, now=full_at, batch_size=batch_size)
+    full_run = {"seconds": time.perf_counter() - started, "calls": full.api_calls, "processed": full.processed,
+                "flash": full.flash_sentinel}  # fmt: skip
 
+    slowest = max(run_rows, key=lambda r: r["seconds"])
+    figures = {
+        "first_sync": first_sync,
+        "full_run": full_run,
+        "slowest_run": {"seconds": slowest["seconds"], "calls": slowest["odl"] + slowest["flash_calls"],
+                        "at": f"{slowest['at']:%H:%M}", "processed": slowest["processed"]},
+        "day": {"seconds": wall_day, "calls": sum(day_calls.values())},
+        "day_calls": dict(day_calls),
+    }  # fmt: skip
+    if report:
         report_runs(run_rows, wall_day)
         report_calls(
             day_calls, fake_day_calls, sync_calls, sweep_calls, odl_by_tier, flash_fanout, sweep_after_flash, pop
@@ -319,8 +387,56 @@ def run_day(
         report_gaps(sync_times, warm_at, t0)
         report_real_clock(engine, solve_of, t0)
         naive(client, fake, ids, t0, day_calls)
-    finally:
-        client.close()
+        summary(client.max_concurrency, figures)
+    return figures
+
+
+def summary(level: int, fig: dict) -> None:
+    first, full, slow, day = fig["first_sync"], fig["full_run"], fig["slowest_run"], fig["day"]
+    print(f"\nwall times at concurrency {level}:")
+    for label, figure in (
+        (f"first sync, {first['processed']} competitors + Flash CTF fan-out", first),
+        (f"full run, {full['processed']} competitors, no fan-out", full),
+        (f"slowest run of the day ({slow['at']}, {slow['processed']} due)", slow),
+        ("the day (48 runs + 24 sweeps)", day),
+    ):
+        print(f"  {label:52s} {figure['seconds']:7.1f}s  ({figure['calls']} calls)")
+
+
+def compare(by_level: dict[int, dict], latency_ms: float, per_second: float) -> None:
+    """Serial vs concurrent, side by side: wall times with their ratio, and the calls of the day."""
+    base_level, top_level = min(by_level), max(by_level)
+    base, top = by_level[base_level], by_level[top_level]
+    print(f"\nconcurrency {base_level} vs {top_level} at {latency_ms:g} ms per call ({per_second:g} calls/s limit):")
+    print(f"  {'':52s} {'calls':>6s} {f'c={base_level}':>9s} {f'c={top_level}':>9s} {'ratio':>7s}")
+    out = {}
+    for key, label in (
+        ("first_sync", "first sync, every competitor + Flash CTF fan-out"),
+        ("full_run", "full run, every competitor, no fan-out"),
+        ("slowest_run", "slowest run of the day"),
+        ("day", "the day (48 runs + 24 sweeps)"),
+    ):
+        a, b = base[key]["seconds"], top[key]["seconds"]
+        calls = "/".join(sorted({str(base[key]["calls"]), str(top[key]["calls"])}))
+        print(f"  {label:52s} {calls:>6s} {a:8.1f}s {b:8.1f}s {ratio(b, a)!s:>7s}")
+        out[key] = {"calls": top[key]["calls"], f"seconds_c{base_level}": round(a, 2),
+                    f"seconds_c{top_level}": round(b, 2), "ratio": ratio(b, a)}  # fmt: skip
+    same = all(f["day_calls"] == top["day_calls"] for f in by_level.values())
+    per_level = ", ".join(f"c={level}: {sum(f['day_calls'].values())}" for level, f in sorted(by_level.items()))
+    print(f"  calls of the day: {per_level}; per endpoint: {'same' if same else 'DIFFERENT'}")
+    full = top["full_run"]["seconds"]
+    print(f"  target: a run of every competitor (no fan-out) <= {TARGET_RUN_S:g}s at concurrency {top_level}: "
+          f"{'PASS' if full <= TARGET_RUN_S else 'MISS'} ({full:.1f}s); with the fan-out: "
+          f"{top['first_sync']['seconds']:.1f}s")  # fmt: skip
+    if latency_ms:
+        # The pacer spaces starts WINDOW_GUARD / limit apart; in flight, each call holds its slot `latency_ms`.
+        rate = min(per_second / WINDOW_GUARD, top_level / (latency_ms / 1000))
+        print(f"  (floor of the first sync: {top['first_sync']['calls']} calls at min({per_second:g}/s paced "
+              f"x1/{WINDOW_GUARD}, {top_level} in flight / {latency_ms:g} ms) = {rate:.1f}/s: "
+              f"{top['first_sync']['calls'] / rate:.1f}s)")  # fmt: skip
+    FIG["latency"] = {"levels": sorted(by_level), "runs": out, "day_calls_same": same,
+                      "day_calls": {level: f["day_calls"] for level, f in by_level.items()},
+                      "target_run_s": TARGET_RUN_S, "target_pass": full <= TARGET_RUN_S}  # fmt: skip
 
 
 def rng_points(uid: str) -> int:
@@ -335,13 +451,13 @@ def report_runs(rows: list[dict], wall: float) -> None:
         f"\nthe day's runs ({len(rows)} incremental runs, {sum(r['sweep'] is not None for r in rows)} sweeps; "
         f"{wall:.1f}s wall):"
     )
-    print("  time   due  new  ODL flash  active/moderate/inactive  sweep  sentinel")
+    print("  time   due  new  ODL flash  active/moderate/inactive  sweep   wall  sentinel")
     for r in rows:
         bt = r["by_tier"]
         sweep = "" if r["sweep"] is None else f"{r['sweep']:5d}"
         print(f"  {r['at']:%H:%M} {r['processed']:5d} {r['new']:4d} {r['odl']:4d} {r['flash_calls']:5d}  "
               f"{bt['active']:6d}/{bt['moderate']:3d}/{bt['inactive']:3d}            "
-              f"{sweep:>5s}  {r['flash']}")  # fmt: skip
+              f"{sweep:>5s} {r['seconds']:5.1f}s  {r['flash']}")  # fmt: skip
     FIG["wall_s_day"] = round(wall, 2)
 
 

@@ -7,11 +7,11 @@ import dagster as dg
 from contest_pipelines.configs import GameSyncConfig
 from contest_pipelines.game_platform.constants import GAME_GROUP
 from contest_pipelines.game_platform.solves_sync import sync_day
-from contest_pipelines.partitions import solve_days
+from contest_pipelines.partitions import SOLVE_DAY_HINT, partition_key_or_fail, solve_days
 from contest_pipelines.resources import GamePlatformResource, PostgresResource
 
 
-@dg.asset(partitions_def=solve_days, group_name=GAME_GROUP, kinds={"postgres"})
+@dg.asset(partitions_def=solve_days, group_name=GAME_GROUP, owners=["team:game-platform"], kinds={"postgres"})
 def challenge_solves(
     context: dg.AssetExecutionContext,
     config: GameSyncConfig,
@@ -19,7 +19,8 @@ def challenge_solves(
     game_platform: GamePlatformResource,
 ) -> dg.MaterializeResult:
     """Competitors' challenge solves on the CTF game platform, one row per solve, by day solved."""
-    day = datetime.strptime(context.partition_key, "%Y-%m-%d").replace(tzinfo=UTC)
+    partition = partition_key_or_fail(context, SOLVE_DAY_HINT)
+    day = datetime.strptime(partition, "%Y-%m-%d").replace(tzinfo=UTC)
     with game_platform.client() as client:
         job, telemetry = sync_day(
             postgres.engine(),
@@ -30,5 +31,5 @@ def challenge_solves(
             batch_size=config.batch_size,
             dry_run=config.dry_run,
         )
-    context.log.info(f"{job} {context.partition_key}: {telemetry.as_dict()}")
+    context.log.info(f"{job} {partition}: {telemetry.as_dict()}")
     return dg.MaterializeResult(metadata=telemetry.as_metadata())

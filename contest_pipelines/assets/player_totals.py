@@ -8,7 +8,7 @@ from contest_pipelines.game_platform.totals_sweep import sweep_totals
 from contest_pipelines.resources import GamePlatformResource, PostgresResource
 
 
-@dg.asset(group_name=GAME_GROUP, kinds={"postgres"})
+@dg.asset(group_name=GAME_GROUP, owners=["team:game-platform"], kinds={"postgres"}, deps=["challenge_solves"])
 def player_totals(
     context: dg.AssetExecutionContext,
     config: GameSyncConfig,

@@ -1,5 +1,9 @@
 """Challenge-solve sync passes: incremental solves by activity tier (with the Flash CTF sentinel)
-and a day's backfill. Each returns truthful telemetry (seed 001, sections 19-22)."""
+and a day's backfill. Each returns truthful telemetry (seed 001, sections 19-22).
+
+The calls of a pass are concurrent (`fan_out.calls_in_flight`: the client bounds them and paces them);
+the decisions and writes stay in the caller's thread, one transaction per competitor as the answers
+come back in order, so counts, cursors and failures are those of a serial pass."""
 
 import logging
 import time
@@ -7,9 +11,10 @@ from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
 
-from contest_pipelines.clients.game_platform import GamePlatformClient, GamePlatformError, OdlScores
+from contest_pipelines.clients.game_platform import FlashCtfProgress, GamePlatformClient, GamePlatformError, OdlScores
 from contest_pipelines.domain.tiers import SYNC_INTERVAL, next_due, tier_for
 from contest_pipelines.game_platform import queries
+from contest_pipelines.game_platform.fan_out import calls_in_flight
 from contest_pipelines.game_platform.telemetry import Telemetry, record_run
 
 log = logging.getLogger(__name__)
@@ -53,25 +58,35 @@ def incremental_sync(
     calls_before = client.api_calls
     if due:
         _flash_sentinel(engine, client, telemetry, coach_id, dry_run, now)
-    for state in due:
-        telemetry.processed += 1
-        _sync_one(engine, client, state, now, telemetry, dry_run)
+    with calls_in_flight(
+        client, due, lambda state: client.get_odl_scores(state.syned_user_id, after_time_unix=_cursor(state))
+    ) as answers:
+        for state, answer in answers:
+            telemetry.processed += 1
+            _store_one(engine, state, answer, now, telemetry, dry_run)
     telemetry.api_calls = client.api_calls - calls_before
     telemetry.duration_ms = (time.perf_counter() - started) * 1000
     return telemetry
 
 
-def _sync_one(
-    engine: sa.Engine, client: GamePlatformClient, state: sa.Row, now: datetime, telemetry: Telemetry, dry_run: bool
-) -> None:
-    uid = state.syned_user_id
+def _cursor(state: sa.Row) -> int | None:
     # One second of overlap: a solve stamped in the cursor's own second but published late is still
     # seen; the unique key drops what was already stored, and `synced` counts only real inserts.
-    after = int(state.last_odl_synced_at.timestamp()) - 1 if state.last_odl_synced_at else None
-    try:
-        scores = client.get_odl_scores(uid, after_time_unix=after)
-    except GamePlatformError as exc:
-        telemetry.error(f"{uid}: {exc.code}")
+    return int(state.last_odl_synced_at.timestamp()) - 1 if state.last_odl_synced_at else None
+
+
+def _store_one(
+    engine: sa.Engine,
+    state: sa.Row,
+    scores: OdlScores | GamePlatformError,
+    now: datetime,
+    telemetry: Telemetry,
+    dry_run: bool,
+) -> None:
+    """One competitor's answer (or failed call), written in its own transaction."""
+    uid, after = state.syned_user_id, _cursor(state)
+    if isinstance(scores, GamePlatformError):
+        telemetry.error(f"{uid}: {scores.code}")
         if not dry_run:
             with engine.begin() as conn:  # the cursor stays where it was: the next run retries from it
                 queries.record_sync(
@@ -80,7 +95,7 @@ def _sync_one(
                     {
                         "last_attempt_at": now,
                         "last_result": "error",
-                        "error": str(exc)[:500],
+                        "error": str(scores)[:500],
                         "next_due_at": now + min(RETRY_AFTER_ERROR, SYNC_INTERVAL[state.activity_tier]),
                     },
                 )
@@ -145,31 +160,43 @@ def _flash_sentinel(
         return
     telemetry.flash_sentinel = f"new event(s): {', '.join(new)}"
     log.info("new Flash CTF event(s) %s: syncing Flash CTF progress of %d competitors", new, len(everyone))
-    for uid in everyone:
-        try:
-            progress = sentinel if uid == everyone[0] else client.get_flash_ctf_progress(uid)
-        except GamePlatformError as exc:
-            telemetry.error(f"{uid} flash: {exc.code}")
-            continue
-        rows = [
-            {
-                "syned_user_id": uid,
-                "event_id": e.event_id,
-                "name": e.flash_ctf_name,
-                "challenges_solved": e.challenges_solved,
-                "points_earned": e.points_earned,
-                "rank": e.rank,
-                "starts_at": datetime.fromtimestamp(e.flash_ctf_time_start_unix, UTC),
-                "ends_at": datetime.fromtimestamp(e.flash_ctf_time_end_unix, UTC),
-                "raw": e.model_dump(),
-            }
-            for e in progress.flash_ctfs
-        ]
-        if not dry_run:
-            with engine.begin() as conn:
-                queries.upsert_flash_events(conn, rows)
-                queries.record_sync(conn, uid, {"last_flash_synced_at": now})
-        telemetry.flash_events_synced += len(rows)
+    with calls_in_flight(
+        client, everyone, lambda uid: sentinel if uid == everyone[0] else client.get_flash_ctf_progress(uid)
+    ) as answers:
+        for uid, progress in answers:
+            _store_flash(engine, uid, progress, now, telemetry, dry_run)
+
+
+def _store_flash(
+    engine: sa.Engine,
+    uid: str,
+    progress: FlashCtfProgress | GamePlatformError,
+    now: datetime,
+    telemetry: Telemetry,
+    dry_run: bool,
+) -> None:
+    if isinstance(progress, GamePlatformError):
+        telemetry.error(f"{uid} flash: {progress.code}")
+        return
+    rows = [
+        {
+            "syned_user_id": uid,
+            "event_id": e.event_id,
+            "name": e.flash_ctf_name,
+            "challenges_solved": e.challenges_solved,
+            "points_earned": e.points_earned,
+            "rank": e.rank,
+            "starts_at": datetime.fromtimestamp(e.flash_ctf_time_start_unix, UTC),
+            "ends_at": datetime.fromtimestamp(e.flash_ctf_time_end_unix, UTC),
+            "raw": e.model_dump(),
+        }
+        for e in progress.flash_ctfs
+    ]
+    if not dry_run:
+        with engine.begin() as conn:
+            queries.upsert_flash_events(conn, rows)
+            queries.record_sync(conn, uid, {"last_flash_synced_at": now})
+    telemetry.flash_events_synced += len(rows)
 
 
 def backfill_day(
@@ -182,21 +209,22 @@ def backfill_day(
     calls_before = client.api_calls
     with engine.connect() as conn:
         everyone = queries.all_competitor_ids(conn, coach_id)
-    for uid in everyone:
-        telemetry.processed += 1
-        try:
-            scores = client.get_odl_scores(uid, after_time_unix=start - 1)
-        except GamePlatformError as exc:
-            telemetry.error(f"{uid}: {exc.code}")
-            continue
-        rows = _solve_rows(uid, scores, start - 1, start + 86_400)
-        inserted = 0
-        if rows and not dry_run:
-            with engine.begin() as conn:
-                inserted = queries.insert_solves(conn, rows)
-        telemetry.new_solves += inserted
-        telemetry.synced += bool(inserted)
-        telemetry.skipped += not inserted
+    with calls_in_flight(
+        client, everyone, lambda uid: client.get_odl_scores(uid, after_time_unix=start - 1)
+    ) as answers:
+        for uid, scores in answers:
+            telemetry.processed += 1
+            if isinstance(scores, GamePlatformError):
+                telemetry.error(f"{uid}: {scores.code}")
+                continue
+            rows = _solve_rows(uid, scores, start - 1, start + 86_400)
+            inserted = 0
+            if rows and not dry_run:
+                with engine.begin() as conn:
+                    inserted = queries.insert_solves(conn, rows)
+            telemetry.new_solves += inserted
+            telemetry.synced += bool(inserted)
+            telemetry.skipped += not inserted
     telemetry.api_calls = client.api_calls - calls_before
     telemetry.duration_ms = (time.perf_counter() - started) * 1000
     return telemetry

@@ -7,30 +7,31 @@ import sqlalchemy as sa
 
 from contest_pipelines.clients.game_platform import GamePlatformClient, GamePlatformError
 from contest_pipelines.game_platform import queries
+from contest_pipelines.game_platform.fan_out import calls_in_flight
 from contest_pipelines.game_platform.telemetry import Telemetry, record_run
 
 
 def totals_sweep(
     engine: sa.Engine, client: GamePlatformClient, *, batch_size: int = 100, dry_run: bool = False
 ) -> Telemetry:
-    """Fresh totals for flagged competitors; each flag clears only with its totals, in one transaction."""
+    """Fresh totals for flagged competitors, fetched concurrently; each flag clears only with its totals,
+    in one transaction."""
     started, telemetry = time.perf_counter(), Telemetry(flash_sentinel="not run (sweep)")
     calls_before = client.api_calls
     with engine.connect() as conn:
         flagged = queries.flagged_for_totals(conn, batch_size)
-    for uid in flagged:
-        telemetry.processed += 1
-        try:
-            scores = client.get_odl_scores(uid)
-        except GamePlatformError as exc:
-            telemetry.error(f"{uid}: {exc.code}")
-            continue
-        if not dry_run:
-            with engine.begin() as conn:
-                queries.store_totals(
-                    conn, uid, scores.total_challenges_solved, scores.total_points, scores.monthly_ctf_challenges
-                )
-        telemetry.synced += 1
+    with calls_in_flight(client, flagged, client.get_odl_scores) as answers:
+        for uid, scores in answers:
+            telemetry.processed += 1
+            if isinstance(scores, GamePlatformError):
+                telemetry.error(f"{uid}: {scores.code}")
+                continue
+            if not dry_run:
+                with engine.begin() as conn:
+                    queries.store_totals(
+                        conn, uid, scores.total_challenges_solved, scores.total_points, scores.monthly_ctf_challenges
+                    )
+            telemetry.synced += 1
     telemetry.api_calls = client.api_calls - calls_before
     telemetry.duration_ms = (time.perf_counter() - started) * 1000
     return telemetry

@@ -35,8 +35,9 @@ Implemented endpoints (relative to ``base_url``; JSON in, JSON out, FastAPI-styl
 Every API request needs ``Authorization: Bearer <token>``; otherwise 401 ``{"detail": "Invalid token"}``.
 Responses carry a few extra fields the client must ignore (``created_at``, ``difficulty``...).
 
-Fault injection (``inject(fault, times, path)``), FIFO, optionally for one path only, served before
-normal answers (i.e. before authentication, like a proxy would):
+Fault injection (``inject(fault, times, path, syned_user_id)``), FIFO, optionally for one path and/or
+one user only (``syned_user_id`` in the query or the JSON body), served before normal answers (i.e.
+before authentication, like a proxy would):
 
 =========  ==================================================================================
 http500    HTTP 500, ``text/plain`` "Internal Server Error" (the request is not applied)
@@ -49,15 +50,21 @@ malformed  HTTP 200 with the right shape but a field of the wrong type (e.g. ``t
 garbage    HTTP 200, ``text/html``, a truncated page that is not JSON (not applied)
 =========  ==================================================================================
 
-Every API request is logged as a ``Call``; ``calls_for(path)`` lists one endpoint's calls and
-``call_counts`` counts them per ``"VERB /path"``. Admin endpoints on the same server (no token, not
-logged): ``GET /_admin/health``, ``GET /_admin/calls[?path=]``, ``POST /_admin/users`` (add_user
-kwargs), ``POST /_admin/teams`` (add_team kwargs), ``POST /_admin/assignments`` ``{syned_team_id,
-syned_user_id}``, ``POST /_admin/solves`` (add_solve kwargs), ``POST /_admin/flash_ctfs``
-(add_flash_ctf_event kwargs), ``POST /_admin/faults`` ``{fault, times?, path?, timeout_delay?}``,
-``DELETE /_admin/faults``, ``POST /_admin/reset``. Run as a separate process with::
+Every API request is logged as a ``Call`` (``at``: when it arrived); ``calls_for(path)`` lists one
+endpoint's calls and ``call_counts`` counts them per ``"VERB /path"``. A real vendor's latency:
+``latency_seconds`` (or ``latency_ms=`` to the constructor) holds every API answer that long;
+``in_flight`` and ``max_in_flight`` count the API requests being answered at once (``reset`` zeroes the
+peak and restores the constructor's latency).
 
-    python -m tests.fakes.game_platform --port 0 --token secret
+Admin endpoints on the same server (no token, not logged): ``GET /_admin/health``, ``GET
+/_admin/calls[?path=]``, ``POST /_admin/users`` (add_user kwargs), ``POST /_admin/teams`` (add_team
+kwargs), ``POST /_admin/assignments`` ``{syned_team_id, syned_user_id}``, ``POST /_admin/solves``
+(add_solve kwargs), ``POST /_admin/flash_ctfs`` (add_flash_ctf_event kwargs), ``POST /_admin/faults``
+``{fault, times?, path?, syned_user_id?, timeout_delay?}``, ``DELETE /_admin/faults``, ``POST
+/_admin/reset``, ``POST /_admin/latency`` ``{seconds}``, ``GET /_admin/in_flight``. Run as a separate
+process with::
+
+    python -m tests.fakes.game_platform --port 0 --token secret [--latency-ms 150]
 
 which prints ``READY http://127.0.0.1:PORT/integrations/syned/v1`` once it is listening.
 """
@@ -148,14 +155,17 @@ class FakeGamePlatform(HttpFake[Call]):
         token: the bearer token the API requires (default: a random one, see ``.token``).
         timeout_delay: seconds a ``"timeout"`` fault holds the response.
         max_calls: how many recent calls ``calls`` remembers (``None``: all).
+        latency_ms: how long every API answer waits (a real vendor's latency; ``latency_seconds``).
     """
 
     request_queue_size = 256  # listen backlog (HttpFake's default is 1024)
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 0, *, token: str | None = None,
-                 timeout_delay: float = 15.0, max_calls: int | None = 100_000) -> None:  # fmt: skip
+    def __init__(self, host: str = "127.0.0.1", port: int = 0, *, token: str | None = None, timeout_delay: float = 15.0,
+                 max_calls: int | None = 100_000, latency_ms: float = 0.0) -> None:  # fmt: skip
         super().__init__(host, port, timeout_delay=timeout_delay, max_calls=max_calls)
         self.token = token or f"gp_{secrets.token_urlsafe(24)}"
+        self._default_latency = max(0.0, float(latency_ms)) / 1000
+        self.in_flight = 0  # API requests being answered right now (a reset leaves them be)
         self._routes: dict[tuple[str, str], Callable[[dict[str, str], Any], tuple[int, Any]]] = {
             ("POST", "/users"): self._api_create_user,
             ("GET", "/users"): self._api_get_user,
@@ -189,6 +199,8 @@ class FakeGamePlatform(HttpFake[Call]):
         self._next_team_id = FIRST_METACTF_TEAM_ID
         self._next_solve_id = FIRST_SOLVE_ID
         self.password_resets: list[str] = []
+        self.latency_seconds = self._default_latency  # every API answer waits this long (a real vendor's latency)
+        self.max_in_flight = 0  # the most API requests answered at once
 
     def reset(self) -> None:
         """Forget users, teams, solves, events, faults and calls; ids restart."""
@@ -316,9 +328,28 @@ class FakeGamePlatform(HttpFake[Call]):
             team = self._teams.get(syned_team_id)
             return dict(team) if team else None
 
-    def inject(self, fault: str, times: int = 1, path: str | None = None) -> None:
-        """Queue ``fault`` for the next ``times`` API calls (to ``path`` only, e.g. ``"/users"``, if given)."""
-        self._queue_fault(FAULTS, fault, times, _norm_path(path) if path else None)
+    def inject(self, fault: str, times: int = 1, path: str | None = None, syned_user_id: str | None = None) -> None:
+        """Queue ``fault`` for the next ``times`` API calls (to ``path`` only, e.g. ``"/users"``, and about
+        ``syned_user_id`` only, if given): with calls in flight at once, only a user pins a fault to one call."""
+        only = _norm_path(path) if path else None
+        if syned_user_id is not None:
+            only = f"{only or ''}?syned_user_id={syned_user_id}"
+        self._queue_fault(FAULTS, fault, times, only)
+
+    def _fault_for(self, path: str, params: dict[str, str], body: Any) -> str | None:
+        """The first queued fault (FIFO) that applies to this call's path and user, consuming one use; under
+        the lock."""
+        user = params.get("syned_user_id") or (body.get("syned_user_id") if isinstance(body, dict) else None)
+        applies = {None, path} | ({f"{path}?syned_user_id={user}", f"?syned_user_id={user}"} if user else set())
+        for i, entry in enumerate(self._faults):
+            fault, remaining, only = entry
+            if only in applies:
+                if remaining <= 1:
+                    del self._faults[i]
+                else:
+                    entry[1] = remaining - 1
+                return fault
+        return None
 
     def calls_for(self, path: str, verb: str | None = None) -> list[Call]:
         """Snapshot of the calls to one endpoint path (``"/users"`` or ``"users"``), optionally one verb."""
@@ -532,6 +563,23 @@ class FakeGamePlatform(HttpFake[Call]):
 
     def _handle_api(self, handler: FakeHandler, verb: str, path: str, params: dict[str, str], raw: bytes) -> None:
         at = time.time()
+        with self._lock:
+            self.in_flight += 1
+            self.max_in_flight = max(self.max_in_flight, self.in_flight)
+            latency = self.latency_seconds
+        try:
+            # The vendor's latency, before the call is applied; a stopping server drops the request.
+            if latency and self._stopping.wait(latency):
+                handler.close_connection = True
+                return
+            self._answer_api(handler, verb, path, params, raw, at)
+        finally:
+            with self._lock:
+                self.in_flight -= 1
+
+    def _answer_api(
+        self, handler: FakeHandler, verb: str, path: str, params: dict[str, str], raw: bytes, at: float
+    ) -> None:
         authorized = self._authorized(handler)
         try:
             body: Any = json.loads(raw) if raw else None
@@ -539,7 +587,7 @@ class FakeGamePlatform(HttpFake[Call]):
             body = _HttpError(422, [{"loc": ["body"], "msg": "JSON decode error", "type": "json_invalid"}])
         content_type, payload_bytes = JSON_CONTENT_TYPE, b""
         with self._lock:
-            fault = self._take_fault(path)
+            fault = self._fault_for(path, params, body)
             status, payload = 0, None
             if fault in ("http500", "http503", "http400", "http404", "garbage"):
                 status = {"http500": 500, "http503": 503, "http400": 400, "http404": 404, "garbage": 200}[fault]
@@ -592,7 +640,10 @@ class FakeGamePlatform(HttpFake[Call]):
         * ``POST /_admin/assignments`` ``{syned_team_id, syned_user_id}``
         * ``POST /_admin/solves`` add_solve kwargs -> the solve
         * ``POST /_admin/flash_ctfs`` add_flash_ctf_event kwargs -> the event
-        * ``POST /_admin/faults`` ``{fault, times?, path?, timeout_delay?}``; ``DELETE /_admin/faults``
+        * ``POST /_admin/latency`` ``{seconds}``: every API answer waits that long
+        * ``GET /_admin/in_flight`` -> ``{in_flight, max_in_flight}``
+        * ``POST /_admin/faults`` ``{fault, times?, path?, syned_user_id?, timeout_delay?}``;
+          ``DELETE /_admin/faults``
         * ``POST /_admin/reset``
 
         (The last two lines, the JSON parsing and the errors are ``HttpFake._handle_admin``.)
@@ -614,6 +665,12 @@ class FakeGamePlatform(HttpFake[Call]):
             return self.add_solve(**body)
         if route == ("POST", "flash_ctfs"):
             return self.add_flash_ctf_event(**body)
+        if route == ("POST", "latency"):
+            self.latency_seconds = max(0.0, float(body["seconds"]))
+            return None
+        if route == ("GET", "in_flight"):
+            with self._lock:
+                return {"in_flight": self.in_flight, "max_in_flight": self.max_in_flight}
         return NO_ADMIN_ROUTE
 
 
@@ -636,8 +693,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = cli_parser("python -m tests.fakes.game_platform", __doc__.splitlines()[0])
     parser.add_argument("--token", default=DEFAULT_CLI_TOKEN, help="bearer token the API requires")
     add_state_args(parser, "JSON file with users, teams, assignments, solves and flash_ctfs")
+    parser.add_argument("--latency-ms", type=float, default=0.0, help="every API answer waits this long")
     args = parser.parse_args(argv)
-    fake = FakeGamePlatform(args.host, args.port, token=args.token, timeout_delay=args.timeout_delay)
+    fake = FakeGamePlatform(args.host, args.port, token=args.token, timeout_delay=args.timeout_delay,
+                            latency_ms=args.latency_ms)  # fmt: skip
     return serve_cli(fake, args.state, load_state)
 
 

@@ -6,6 +6,10 @@ errors are retried here with exponential backoff (tenacity), `max_attempts` atte
 else - a 4xx, the last 5xx, a body that is not JSON or does not match the schema - becomes one typed
 `GamePlatformError`. The token never reaches a log line, an exception or a `repr`.
 
+One client is shared by the threads of a sync pass (httpx.Client is thread-safe; each call builds its own
+tenacity `Retrying`): at most `max_concurrency` HTTP attempts are in flight at once, and attempts start at
+most `max_calls_per_second` a second (`CallPacer`), retries included, since the vendor sees those too.
+
 A retried POST may have been applied by the platform even though the answer was lost (a timeout), so a
 retried create can end in `conflict`: callers reconcile with `get_user` / `get_team_assignments`.
 """
@@ -22,6 +26,7 @@ from pydantic import BaseModel, ValidationError
 from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential
 
 from contest_pipelines.clients.game_platform.errors import CODES_BY_STATUS, GamePlatformError, Transient
+from contest_pipelines.clients.game_platform.limits import CallPacer
 from contest_pipelines.clients.game_platform.models import (
     FlashCtfProgress,
     OdlScores,
@@ -29,6 +34,7 @@ from contest_pipelines.clients.game_platform.models import (
     PlatformUser,
     TeamAssignments,
 )
+from contest_pipelines.settings import Settings
 
 # The package name, as before the split: log configuration that names it keeps working.
 log = logging.getLogger("contest_pipelines.clients.game_platform")
@@ -36,6 +42,9 @@ log = logging.getLogger("contest_pipelines.clients.game_platform")
 EXCERPT_CHARS = 200
 MAX_BACKOFF_SECONDS = 30.0
 SUCCESS = (200, 201)
+# The product's defaults (GAME_PLATFORM_MAX_CONCURRENCY, GAME_PLATFORM_MAX_CALLS_PER_SECOND), one source.
+DEFAULT_MAX_CONCURRENCY: int = Settings.model_fields["game_platform_max_concurrency"].default
+DEFAULT_MAX_CALLS_PER_SECOND: float = Settings.model_fields["game_platform_max_calls_per_second"].default
 REDACTED = "***"
 # Request fields that may go into an error's context and the logs: identifiers and enums only.
 # Names, e-mail addresses and affiliations are personal data and stay out.
@@ -59,16 +68,22 @@ class GamePlatformClient:
         transport: httpx.BaseTransport | None = None,
         max_attempts: int = 3,
         backoff_seconds: float = 0.5,
+        max_concurrency: int = DEFAULT_MAX_CONCURRENCY,
+        max_calls_per_second: float = DEFAULT_MAX_CALLS_PER_SECOND,
     ):
         if not token:
             raise ValueError("GamePlatformClient needs an API token")
         if max_attempts < 1:
             raise ValueError("max_attempts must be at least 1")
+        if max_concurrency < 1:
+            raise ValueError("max_concurrency must be at least 1")
         # The token lives only in the httpx client's headers, whose repr masks Authorization.
         self._http = httpx.Client(
             base_url=base_url.rstrip("/") + "/",
             timeout=timeout_seconds,
             transport=transport,
+            # Every call in flight keeps its connection for the next one (httpx keeps 20 by default).
+            limits=httpx.Limits(max_connections=100, max_keepalive_connections=max(20, max_concurrency)),
             headers={"Authorization": f"Bearer {token}", "Accept": "application/json"},
         )
         self._redact_value = token
@@ -80,6 +95,9 @@ class GamePlatformClient:
         self.calls: Counter[str] = Counter()
         # Jobs share one client between threads; Counter's += is not atomic.
         self._calls_lock = threading.Lock()
+        self.max_concurrency = max_concurrency
+        self._in_flight = threading.BoundedSemaphore(max_concurrency)
+        self.pacer = CallPacer(max_calls_per_second)
 
     def __repr__(self) -> str:
         return f"GamePlatformClient(origin={self._origin!r}, token={REDACTED!r}, calls={sum(self.calls.values())})"
@@ -225,11 +243,15 @@ class GamePlatformClient:
         body: dict[str, Any] | None,
         context: dict[str, Any],
     ) -> httpx.Response:
-        with self._calls_lock:
-            self.calls[f"{method} /{path}"] += 1
-        started = time.monotonic()
         try:
-            response = self._http.request(method, path, params=params, json=body)
+            # The slot first, then the pace: a call let go by the pacer starts at once, so the starts the
+            # vendor sees keep the pacer's spacing.
+            with self._in_flight:
+                self.pacer.wait()
+                with self._calls_lock:
+                    self.calls[f"{method} /{path}"] += 1
+                started = time.monotonic()
+                response = self._http.request(method, path, params=params, json=body)
         except httpx.TimeoutException as exc:
             error = GamePlatformError(None, "timeout", "the platform did not answer in time", context)
             raise Transient(error) from exc

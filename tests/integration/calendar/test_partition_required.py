@@ -75,3 +75,16 @@ def test_a_day_partitioned_asset_is_told_to_choose_a_day():
     )
     result = dg.materialize([day_partitioned], partition_key="2026-01-31")
     assert result.output_for_node("day_partitioned") == "2026-01-31"
+
+
+def test_challenge_solves_without_a_partition_is_told_to_choose_a_day(env, db):
+    from contest_pipelines.assets.challenge_solves import challenge_solves
+    from contest_pipelines.resources import GamePlatformResource
+
+    resources = {
+        "postgres": PostgresResource(database_url=env["DATABASE_URL"]),
+        "game_platform": GamePlatformResource(base_url="", token=""),
+    }
+    description, runs = failure(dg.materialize([challenge_solves], resources=resources, raise_on_error=False))
+    assert description.startswith("challenge_solves was launched without a partition; choose a day partition")
+    assert runs == 1  # not retried

@@ -135,7 +135,8 @@ def test_totals_sweep_clears_flags_only_on_success_and_resumes_after_a_crash(db,
     for uid in ids:
         platform.add_solve(uid, points=100, timestamp_unix=int(time.time()) - 60)
     incremental_sync(db, client)
-    platform.inject("http500", times=3, path="/scores/get_odl_scores")  # the first competitor's refresh fails
+    # The first competitor's refresh fails (pinned to it: the calls of a sweep are in flight together).
+    platform.inject("http500", times=3, path="/scores/get_odl_scores", syned_user_id=ids[0])
 
     swept = totals_sweep(db, client, batch_size=100)
     assert (swept.processed, swept.synced, swept.errors) == (3, 2, 1)
