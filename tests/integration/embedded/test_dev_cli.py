@@ -16,7 +16,6 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import psycopg
 import pytest
@@ -28,6 +27,7 @@ from contest_pipelines.db.engine import get_engine
 from contest_pipelines.embedded import EmbeddedServices, ensure_services, stop_services
 from tests.conftest import ROOT
 from tests.factories import prediction_fixture, set_match_result
+from tests.integration.embedded.test_embedded import _answers, _port
 
 CLI = str(Path(sys.executable).parent / "contest-pipelines")
 runner = CliRunner()
@@ -52,20 +52,6 @@ def services(checkout: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Embedd
     running = ensure_services(checkout / ".data")
     yield running
     get_engine(running.database_url).dispose()
-
-
-def _port(url: str) -> int:
-    port = urlsplit(url).port
-    assert port is not None
-    return port
-
-
-def _answers(port: int) -> bool:
-    try:
-        with socket.create_connection(("127.0.0.1", port), timeout=1.0):
-            return True
-    except OSError:
-        return False
 
 
 def _free_port() -> int:

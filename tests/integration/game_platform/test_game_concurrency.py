@@ -22,7 +22,7 @@ from contest_pipelines.game_platform.solves_sync import backfill_day, incrementa
 from contest_pipelines.game_platform.totals_sweep import totals_sweep
 from contest_pipelines.resources import GamePlatformResource
 from contest_pipelines.settings import get_settings
-from tests.factories import load
+from tests.integration.game_platform.test_game_sync import competitors, state
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 ODL = "/scores/get_odl_scores"
@@ -40,31 +40,9 @@ def client_for(platform, concurrency: int, per_second: float = 1000.0) -> GamePl
     )
 
 
-def competitors(db, platform, n: int) -> list[str]:
-    ids = [f"syned-{i:03d}" for i in range(n)]
-    load(
-        db,
-        {
-            "coaches": [{"coachId": "coach-1", "name": "Coach"}],
-            "players": [
-                {"userId": f"u{i:03d}", "coachId": "coach-1", "status": "complete", "gamePlatformId": uid}
-                for i, uid in enumerate(ids)
-            ],
-        },
-    )
-    for uid in ids:
-        platform.add_user(uid)
-    return ids
-
-
-def state(db, uid):
-    with db.connect() as conn:
-        return conn.execute(sa.select(sync_state).where(sync_state.c.syned_user_id == uid)).one()
-
-
 @pytest.mark.parametrize("sweep", ["incremental", "flash fan-out", "totals", "backfill"])
 def test_calls_overlap_up_to_the_concurrency_bound(db, platform, sweep):
-    ids = competitors(db, platform, 20)
+    ids = competitors(db, 20, platform)
     day = (NOW - timedelta(days=2)).replace(hour=0, minute=0, second=0)
     for uid in ids:
         platform.add_solve(uid, timestamp_unix=int((day + timedelta(hours=3)).timestamp()))
@@ -92,7 +70,7 @@ def test_calls_overlap_up_to_the_concurrency_bound(db, platform, sweep):
 
 
 def test_no_second_carries_more_calls_than_the_rate_limit(db, platform):
-    ids = competitors(db, platform, 30)
+    ids = competitors(db, 30, platform)
     platform.inject("http500", times=2, path=ODL, syned_user_id=ids[7])  # its retries count too
     with client_for(platform, 8, per_second=10) as client:
         report = incremental_sync(db, client)
@@ -104,7 +82,7 @@ def test_no_second_carries_more_calls_than_the_rate_limit(db, platform):
 
 
 def test_one_competitors_500_or_timeout_fails_only_that_competitor(db, platform):
-    ids = competitors(db, platform, 6)
+    ids = competitors(db, 6, platform)
     for uid in ids:
         platform.add_solve(uid, timestamp_unix=int(time.time()) - 120)
     platform.inject("http500", times=3, path=ODL, syned_user_id=ids[1])
@@ -170,7 +148,7 @@ def _counts(report) -> dict:
 def _two_passes(db, platform, population: list[dict], concurrency: int) -> list:
     """A first pass (everyone new), a totals sweep, new solves, then a second pass 9 hours on."""
     _reset(db, platform)
-    ids = competitors(db, platform, len(population))
+    ids = competitors(db, len(population, platform))
     for uid, c in zip(ids, population):
         for ago in c["history"]:
             platform.add_solve(uid, timestamp_unix=int(NOW.timestamp()) - ago)
