@@ -148,7 +148,7 @@ def _counts(report) -> dict:
 def _two_passes(db, platform, population: list[dict], concurrency: int) -> list:
     """A first pass (everyone new), a totals sweep, new solves, then a second pass 9 hours on."""
     _reset(db, platform)
-    ids = competitors(db, len(population, platform))
+    ids = competitors(db, len(population), platform)
     for uid, c in zip(ids, population):
         for ago in c["history"]:
             platform.add_solve(uid, timestamp_unix=int(NOW.timestamp()) - ago)
