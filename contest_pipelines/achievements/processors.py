@@ -137,15 +137,16 @@ class Processor:
     prune: bool = False
 
 
-def solve_count(achievement_id: str, verified: bool = True, ctf: bool = True) -> Processor:
+def solve_count(achievement_id: str, verified: bool = True, ctf: bool = True, first: bool = False) -> Processor:
+    """Counts solves; `first`: a boolean award at the first solve (min, no ordered aggregate)."""
     dirty = sources.DIRTY_BOTH if verified and ctf else sources.DIRTY_VERIFIED if verified else sources.DIRTY_CTF
-    derive = sources.first_solve if achievement_id.startswith("first_") else sources.count_solves
+    derive = sources.first_solve if first else sources.count_solves
     return Processor(achievement_id, dirty, derive(sources.solves(verified, ctf)), prune=True)
 
 
 REGISTRY: list[Processor] = [
-    solve_count("first_verified_solve", ctf=False),
-    solve_count("first_ctf_solve", verified=False),
+    solve_count("first_verified_solve", ctf=False, first=True),
+    solve_count("first_ctf_solve", verified=False, first=True),
     solve_count("solves_10"),  # the tiers in order: a gate completes before the tier it opens is ticked
     solve_count("solves_100"),
     solve_count("solves_1000"),

@@ -5,6 +5,7 @@ since the last tick (on SQLite and PostgreSQL storage alike). The cursor keeps w
 restart of the daemon neither repeats an alert nor loses one."""
 
 import json
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import dagster as dg
@@ -17,9 +18,13 @@ FINISHED = [dg.DagsterRunStatus.SUCCESS, dg.DagsterRunStatus.FAILURE]
 RUN_BATCH = 200
 
 
+@dataclass(frozen=True)
 class Observation:
-    def __init__(self, key: str, failing: bool, subject: str, detail: str, run_id: str | None):
-        self.key, self.failing, self.subject, self.detail, self.run_id = key, failing, subject, detail, run_id
+    key: str  # what the cursor remembers as failing or not: `check:<asset>/<check>` or `job:<name>`
+    failing: bool
+    subject: str
+    detail: str
+    run_id: str | None
 
 
 def _check_observations(context: dg.SensorEvaluationContext, seen: dict[str, int]) -> list[Observation]:

@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 import uuid
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -90,6 +91,10 @@ def topology(env, db, tmp_path: Path, pg_server_url: str):
         drop_database(pg_server_url, dagster_db)
 
 
+def time_ago(**kwargs) -> datetime:
+    return datetime.now(UTC) - timedelta(**kwargs)
+
+
 def graphql(url: str, query: str) -> dict:
     return httpx.post(f"{url}/graphql", json={"query": query}, timeout=10).json()["data"]
 
@@ -117,9 +122,3 @@ def test_a_sensor_launched_run_completes_against_a_separate_code_server(db, topo
     with db.connect() as conn:
         assert conn.execute(sa.select(settlement_ledger.c.room_id, settlement_ledger.c.status)).all() == [
             ("room-1", "applied")]  # fmt: skip
-
-
-def time_ago(**kwargs):
-    from datetime import UTC, datetime, timedelta
-
-    return datetime.now(UTC) - timedelta(**kwargs)
