@@ -52,7 +52,7 @@ import sqlalchemy as sa  # noqa: E402
 from sqlalchemy import event  # noqa: E402
 
 from bench._common import DATA_DIR, pct, ratio  # noqa: E402
-from contest_pipelines.achievements import processors  # noqa: E402
+from contest_pipelines.achievements import processors, rollup  # noqa: E402
 from contest_pipelines.achievements.processors import REGISTRY, TickReport, reconcile, reconcile_all  # noqa: E402
 from contest_pipelines.db.engine import get_engine  # noqa: E402
 from contest_pipelines.db.migrate import upgrade  # noqa: E402
@@ -79,7 +79,9 @@ SCANS = (
     ("calendar_feed_tokens", "user_id", "created_at"),
     ("rooms", "room_id", "ends_at"),
 )
-STATE_TABLES = "achievement_progress, achievement_completions, achievement_checkpoints"
+STATE_TABLES = ("achievement_progress, achievement_completions, achievement_checkpoints, achievement_solve_days,"
+                " achievement_solve_totals, achievement_solve_categories, achievement_solve_runs,"
+                " achievement_solve_changes")  # fmt: skip
 SNAPSHOT = "achievement_id, specifier, current_step, complete, completed_at, amount, detail::text AS detail"
 FIG: dict[str, object] = {}  # every figure, printed as one JSON line at the end
 
@@ -307,12 +309,17 @@ def truncate_state(engine: sa.Engine) -> None:
 
 
 def rebuild(engine: sa.Engine, done: Callable[[TickReport, float], None] | None = None) -> float:
-    """Every processor rebuilt from empty, in registry order; `done(report, wall seconds)` after each. The total."""
+    """The solve rollup, then every processor, rebuilt from empty, in registry order; `done(report, wall seconds)`
+    after each. The total."""
     truncate_state(engine)
-    total = 0.0
+    t0 = time.perf_counter()
+    refreshed = processors.refresh_rollup(engine, rebuild=True)
+    total = time.perf_counter() - t0
+    if done:
+        done(TickReport(rollup.CHECKPOINT, refreshed.players, refreshed.players, [], refreshed.duration_ms), total)
     for p in REGISTRY:
         t0 = time.perf_counter()
-        report = reconcile(engine, p, rebuild=True)
+        report = reconcile(engine, p, rebuild=True, refresh=False)
         wall = time.perf_counter() - t0
         total += wall
         if done:
@@ -321,7 +328,10 @@ def rebuild(engine: sa.Engine, done: Callable[[TickReport, float], None] | None 
 
 
 def phase_rebuild(engine: sa.Engine, floor_all: float, floor_solves: float) -> float:
-    heading("2. rebuild from empty (TRUNCATE progress, completions, checkpoints; reconcile(rebuild=True) each)")
+    heading(
+        "2. rebuild from empty (TRUNCATE progress, completions, checkpoints, the rollup; the rollup rebuilt, then"
+        " reconcile(rebuild=True) each)"
+    )
     print(f"  {'processor':<24}{'seconds':>9}{'players':>9}{'changed':>9}{'completed':>10}"
           f"{'x solves floor':>16}{'x floor':>9}")  # fmt: skip
     over: list[str] = []
@@ -341,8 +351,9 @@ def phase_rebuild(engine: sa.Engine, floor_all: float, floor_solves: float) -> f
     fig("rebuild_progress_rows", "progress rows after the rebuild", progress_rows(engine))
     goal("goal_rebuild_met", total <= GOAL_REBUILD_X * floor_all, f"rebuild <= {GOAL_REBUILD_X:g}x the floor")
     FIG["rebuild_processors_over_goal"] = over
+    steps = len(REGISTRY) + 1  # the rollup and every processor
     goal("goal_rebuild_each_met", not over,
-         f"each processor <= {GOAL_REBUILD_X:g}x the solve tables' floor ({len(REGISTRY) - len(over)}/{len(REGISTRY)}"
+         f"each step <= {GOAL_REBUILD_X:g}x the solve tables' floor ({steps - len(over)}/{steps}"
          f" are; over: {', '.join(over) or 'none'})")  # fmt: skip
     return total
 
@@ -420,7 +431,8 @@ class Captured:
     what `--explain` re-runs, exactly as `processors._tick` built it."""
 
     def __init__(self, engine: sa.Engine, processor_id: str):
-        derive = processors.PROCESSORS[processor_id].derive
+        processor = processors.PROCESSORS[processor_id]
+        derive = processor.rollup or processor.derive
         self.wanted = str(sa.text(processors.UPSERT_SQL.format(derive=derive)).compile(dialect=engine.dialect))
         self.statement: str | None = None
         self.parameters: dict | None = None
@@ -447,14 +459,15 @@ def explain(engine: sa.Engine, processor_id: str, captured: Captured) -> None:
 
 
 def timed_tick(engine: sa.Engine, clock: CheckIns) -> tuple[list, list[float | None], float]:
-    """One reconcile_all: (reports, wall seconds per processor from the check-ins, total wall seconds)."""
+    """One reconcile_all: (reports, wall seconds of the rollup's refresh and then of each processor, from the
+    check-ins, total wall seconds)."""
     clock.times.clear()
     t0 = time.perf_counter()
     reports = reconcile_all(engine)
     total = time.perf_counter() - t0
     marks = [t0, *clock.times]
-    if len(clock.times) != len(reports):  # a failed tick records its error in a second transaction
-        return reports, [None] * len(reports), total
+    if len(clock.times) != len(reports) + 1:  # a failed tick records its error in a second transaction
+        return reports, [None] * (len(reports) + 1), total
     return reports, [b - a for a, b in zip(marks, marks[1:], strict=False)], total
 
 
@@ -470,6 +483,9 @@ def phase_tick(engine: sa.Engine, s: Sizes, rebuild_total: float, explain_id: st
     reports, walls, total = timed_tick(engine, clock)
     failed = [r for r in reports if isinstance(r, Exception)]
     print(f"  {'processor':<24}{'wall ms':>9}{'own ms':>8}{'players':>9}{'changed':>9}{'completed':>10}")
+    refresh_wall, walls = walls[0], walls[1:]
+    FIG["tick_solve_rollup_ms"] = None if refresh_wall is None else round(refresh_wall * 1000, 1)
+    print(f"  {rollup.CHECKPOINT:<24}{'n/a' if refresh_wall is None else f'{refresh_wall * 1000:.0f}':>9}")
     for p, report, wall in zip(REGISTRY, reports, walls, strict=True):
         name = p.achievement_id
         if isinstance(report, Exception):
@@ -487,7 +503,7 @@ def phase_tick(engine: sa.Engine, s: Sizes, rebuild_total: float, explain_id: st
     goal("goal_tick_cheaper_met", (ratio(rebuild_total, total) or 0) >= GOAL_TICK_CHEAPER_X,
          f"tick >= {GOAL_TICK_CHEAPER_X:g}x cheaper than the rebuild")  # fmt: skip
     idle_reports, idle_walls, idle = timed_tick(engine, clock)
-    busy = [(r.processor, r.players, w) for r, w in zip(idle_reports, idle_walls, strict=True)
+    busy = [(r.processor, r.players, w) for r, w in zip(idle_reports, idle_walls[1:], strict=True)
             if isinstance(r, TickReport) and r.players]  # fmt: skip
     FIG["idle_tick_busy"] = {name: players for name, players, _ in busy}
     note = "; ".join(f"{n} re-derived {k:,} players" + (f" ({w * 1000:.0f} ms)" if w else "") for n, k, w in busy)

@@ -37,7 +37,7 @@ def lower_bound(conn: sa.Connection, processor: str) -> tuple[int, datetime | No
     return int(row[0]), row[1]
 
 
-def advance(conn: sa.Connection, processor: str, to: int, clock: datetime, **stats) -> None:
+def advance(conn: sa.Connection, processor: str, to: int, clock: datetime | None, **stats) -> None:
     conn.execute(
         sa.text(
             "UPDATE achievement_checkpoints SET lower_xid = CAST(:x AS text)::xid8, clock_at = :clock,"

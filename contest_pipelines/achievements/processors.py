@@ -21,20 +21,22 @@ from datetime import UTC, datetime
 import sqlalchemy as sa
 
 from contest_pipelines import events
-from contest_pipelines.achievements import checkpoint, sources
+from contest_pipelines.achievements import checkpoint, rollup, sources
 from contest_pipelines.db.tables import achievement_progress, achievements
 
 log = logging.getLogger(__name__)
 # (user, event type, payload): publishes one event on the player's stream (events.publish).
 Announce = Callable[[str, str, dict], object]
 
-# The keys a tick recomputes: every dirty key, except, for a processor that only counts (`:prune`), a
+# The keys a tick recomputes, each with the earliest event time among its changes (`since`, NULL when
+# one has no time of its own): every dirty key, except, for a processor that only counts (`:prune`), a
 # player whose award is complete and whose new rows are all dated at or after its completion (they can
 # change nothing: progress is capped, the amount fixed, the completion time only moves earlier).
 KEYS_SQL = """
-    SELECT DISTINCT d.key FROM ({dirty}) AS d(key, at)
+    SELECT d.key, CASE WHEN bool_or(d.at IS NULL) THEN NULL ELSE min(d.at) END AS since FROM ({dirty}) AS d(key, at)
     LEFT JOIN achievement_progress p ON CAST(:prune AS boolean) AND p.achievement_id = :id AND p.specifier = d.key
-    WHERE d.key IS NOT NULL AND (NOT coalesce(p.complete, false) OR d.at IS NULL OR d.at < p.completed_at)
+    WHERE d.key IS NOT NULL GROUP BY d.key
+    HAVING NOT coalesce(bool_or(p.complete), false) OR bool_or(d.at IS NULL) OR min(d.at) < min(p.completed_at)
 """
 # A gated tier also looks at the players whose gate completed since its checkpoint (the completion
 # recorded by a transaction at or after it) while its own row is not complete: the gate may have
@@ -128,17 +130,24 @@ class TickReport:
 class Processor:
     """One achievement's processor: which keys changed since the checkpoint (`dirty`), and how progress is
     derived for them (`derive`, sources.py). `user_keyed`: its keys are players (a gate can only be on
-    those). `prune`: complete awards only change when an earlier event arrives (the counts)."""
+    those). `prune`: complete awards only change when an earlier event arrives (the counts). `rollup`:
+    the derivation from the solve rollup (rollup.py), refreshed before the tick; `derive` (from the
+    sources) then serves a catalog row with a starting point, which the rollup does not know."""
 
     achievement_id: str
     dirty: str
     derive: str
     user_keyed: bool = True
     prune: bool = False
+    rollup: str | None = None
 
 
 def solve_count(achievement_id: str, verified: bool = True, ctf: bool = True, first: bool = False) -> Processor:
-    """Counts solves; `first`: a boolean award at the first solve (min, no ordered aggregate)."""
+    """Counts solves; `first`: a boolean award at the first solve (min, no ordered aggregate), read from
+    the sources; the tiers over both kinds read the rollup."""
+    if verified and ctf and not first:
+        derive = sources.count_solves(sources.BOTH_SOLVES)
+        return Processor(achievement_id, sources.DIRTY_ROLLUP, derive, prune=True, rollup=sources.ROLLUP_COUNT)
     dirty = sources.DIRTY_BOTH if verified and ctf else sources.DIRTY_VERIFIED if verified else sources.DIRTY_CTF
     derive = sources.first_solve if first else sources.count_solves
     return Processor(achievement_id, dirty, derive(sources.solves(verified, ctf)), prune=True)
@@ -150,15 +159,16 @@ REGISTRY: list[Processor] = [
     solve_count("solves_10"),  # the tiers in order: a gate completes before the tier it opens is ticked
     solve_count("solves_100"),
     solve_count("solves_1000"),
-    Processor("streak_7", sources.DIRTY_STREAK, sources.STREAK),
-    Processor("streak_30", sources.DIRTY_STREAK, sources.STREAK),
-    Processor("category_specialist", sources.DIRTY_CTF, sources.CATEGORY),
+    Processor("streak_7", sources.DIRTY_ROLLUP, sources.STREAK, rollup=sources.ROLLUP_STREAK),
+    Processor("streak_30", sources.DIRTY_ROLLUP, sources.STREAK, rollup=sources.ROLLUP_STREAK),
+    Processor("category_specialist", sources.DIRTY_ROLLUP, sources.CATEGORY, rollup=sources.ROLLUP_CATEGORY),
     Processor("flash_ctf_participant", sources.DIRTY_FLASH, sources.FLASH),
     Processor("room_winner", sources.DIRTY_ROOM_WINNER, sources.ROOM_WINNER, user_keyed=False),
     Processor("weekly_top10", sources.DIRTY_WEEKLY, sources.WEEKLY, user_keyed=False),
     Processor("profile_complete", sources.DIRTY_PROFILE, sources.PROFILE),
 ]
 PROCESSORS = {p.achievement_id: p for p in REGISTRY}
+ROLLUP_READERS = [p.achievement_id for p in REGISTRY if p.rollup]
 BULK_KEYS = 2000
 
 
@@ -176,25 +186,27 @@ def _tick(conn: sa.Connection, processor: Processor, now: datetime, *, rebuild: 
         checkpoint.reset(conn, row.id)
     lo, clock_at = checkpoint.lower_bound(conn, row.id)
     hi = checkpoint.horizon(conn)
-    keys = set(
-        conn.execute(
-            sa.text(KEYS_SQL.format(dirty=processor.dirty)),
-            {"lo": str(lo), "now": now, "clock_at": clock_at, "prune": processor.prune, "id": row.id},
-        ).scalars()
+    prune = processor.prune and not rebuild  # a rebuild looks at every award again
+    dirty = conn.execute(
+        sa.text(KEYS_SQL.format(dirty=processor.dirty)),
+        {"lo": str(lo), "now": now, "clock_at": clock_at, "prune": prune, "id": row.id},
     )
+    keys = {key: since for key, since in dirty}
     if row.gated_on and processor.user_keyed:
         waiting = conn.execute(sa.text(GATE_WAITING_SQL), {"id": row.id, "gate": row.gated_on, "lo": str(lo)})
-        keys |= set(waiting.scalars())
+        keys.update((user, None) for user in waiting.scalars() if user not in keys)
+    derive = processor.rollup if processor.rollup and row.starts_at is None else processor.derive
     players, written, completed = 0, [], []
     # Sorts and hashes of a few hundred thousand solves: in memory rather than spilled (4 MB default).
     conn.execute(sa.text("SET LOCAL work_mem = '64MB'"))
     if rebuild or len(keys) > BULK_KEYS:  # most players: hash joins over whole tables, not a probe per player
         conn.execute(sa.text("SET LOCAL enable_nestloop = off"))
     if keys:
+        ordered = sorted(keys)
         players, written, completed = conn.execute(
-            sa.text(UPSERT_SQL.format(derive=processor.derive)),
-            {"id": row.id, "keys": sorted(keys), "step_count": row.step_count, "amount": row.amount,
-             "gate": row.gated_on, "starts_at": row.starts_at, "now": now},
+            sa.text(UPSERT_SQL.format(derive=derive)),
+            {"id": row.id, "keys": ordered, "since": [keys[k] for k in ordered], "step_count": row.step_count,
+             "amount": row.amount, "gate": row.gated_on, "starts_at": row.starts_at, "now": now},
         ).one()  # fmt: skip
     recorded = []
     if completed:  # recorded once: only a first completion comes back, so it is announced once
@@ -212,9 +224,14 @@ def reconcile(
     *,
     now: datetime | None = None,
     rebuild: bool = False,
+    refresh: bool = True,
 ) -> TickReport:
     """One tick of one processor, in one transaction (a rebuild too: nothing half-applied is ever seen).
-    `now` is the tick's clock (awards time makes due: a week ending); injected in tests."""
+    `now` is the tick's clock (awards time makes due: a week ending); injected in tests. A processor that
+    reads the solve rollup first brings it up to date in a transaction of its own (`refresh`; with
+    `rebuild`, the rollup is rebuilt from the sources too)."""
+    if processor.rollup and refresh:
+        refresh_rollup(engine, rebuild=rebuild)
     try:
         with engine.begin() as conn:
             report, recorded = _tick(conn, processor, now or datetime.now(UTC), rebuild=rebuild)
@@ -240,16 +257,35 @@ def reconcile_all(
     only: list[str] | None = None,
     rebuild: bool = False,
 ) -> list[TickReport | Exception]:
-    """Every processor in registry order (or those named); one failing never blocks the others."""
+    """Every processor in registry order (or those named); one failing never blocks the others. The solve
+    rollup is refreshed (rebuilt, with `rebuild`) once, before the first processor reading it."""
     reports: list[TickReport | Exception] = []
-    for processor in REGISTRY:
-        if only is not None and processor.achievement_id not in only:
+    selected = [p for p in REGISTRY if only is None or p.achievement_id in only]
+    rollup_error: Exception | None = None
+    if any(p.rollup for p in selected):
+        try:
+            refresh_rollup(engine, rebuild=rebuild)
+        except Exception as exc:  # noqa: BLE001 - its readers fail with it; the others still run
+            rollup_error = exc
+    for processor in selected:
+        if processor.rollup and rollup_error is not None:
+            reports.append(rollup_error)
             continue
         try:
-            reports.append(reconcile(engine, processor, announce, now=now, rebuild=rebuild))
+            reports.append(reconcile(engine, processor, announce, now=now, rebuild=rebuild, refresh=False))
         except Exception as exc:  # noqa: BLE001 - recorded, and the next processor still runs
             reports.append(exc)
     return reports
+
+
+def refresh_rollup(engine: sa.Engine, *, rebuild: bool = False) -> rollup.RefreshReport:
+    """The solve rollup up to date (rollup.py); a failure is on record like a processor's."""
+    try:
+        return rollup.refresh(engine, ROLLUP_READERS, rebuild=rebuild)
+    except Exception as exc:
+        with engine.begin() as conn:
+            checkpoint.record_error(conn, rollup.CHECKPOINT, f"{type(exc).__name__}: {exc}")
+        raise
 
 
 def broken_completions(engine: sa.Engine, limit: int = 20) -> list[tuple[str, str]]:

@@ -103,6 +103,82 @@ STREAK = f"""
 # Solves, and a changed time zone (it moves every day boundary).
 DIRTY_STREAK = f"{DIRTY_BOTH} UNION ALL SELECT user_id, NULL::timestamptz FROM players WHERE {SINCE}"
 
+# --- from the solve rollup (rollup.py) -------------------------------------------------------------------
+# What the solve tiers, the streaks and the category specialist read when their catalog row has no
+# starting point (the rollup counts all history): one row per player, not their every solve. `:keys` come
+# with `:since`, the earliest event time among each key's changes (NULL: unknown); a complete award no
+# change precedes keeps its completion time, and only a crossing (or an earlier event) looks for the
+# event that reached the step count, in the sources, by index, reading no more than that many rows.
+KEYS = "unnest(CAST(:keys AS text[]), CAST(:since AS timestamptz[])) AS k(user_id, since)"
+KEEP = "p.complete AND p.completed_at <= k.since"
+# Players the rollup changed since the checkpoint, at the earliest new event among those changes (from
+# the change log; NULL when the log does not go back that far: a first tick, a rebuild).
+DIRTY_ROLLUP = f"""
+    SELECT t.user_id, CASE WHEN CAST(:lo AS text)::xid8 > '0'::xid8 THEN c.at END
+    FROM achievement_solve_totals t
+    CROSS JOIN LATERAL (
+        SELECT CASE WHEN count(*) > 0 AND NOT bool_or(c.at IS NULL) THEN min(c.at) END AS at
+        FROM achievement_solve_changes c WHERE c.user_id = t.user_id AND c.{SINCE}) c
+    WHERE t.{SINCE}
+"""
+ROLLUP_COUNT = f"""
+    SELECT t.user_id AS specifier, t.user_id, t.verified + t.ctf AS steps,
+           CASE WHEN t.verified + t.ctf < :step_count THEN NULL WHEN {KEEP} THEN p.completed_at
+                ELSE (SELECT s.at FROM (
+                          SELECT to_timestamp(min(cf_timestamp)) AS at FROM detections WHERE user_id = t.user_id
+                          GROUP BY problem_id
+                          UNION ALL
+                          SELECT solved_at FROM challenge_solves WHERE syned_user_id = t.game_platform_id) s
+                      ORDER BY s.at OFFSET CAST(:step_count AS int) - 1 LIMIT 1) END AS reached_at,
+           NULL::int AS amount, NULL::jsonb AS detail
+    FROM {KEYS} JOIN achievement_solve_totals t USING (user_id)
+    LEFT JOIN achievement_progress p ON p.achievement_id = :id AND p.specifier = t.user_id
+"""
+# The step_count-th day of the first run that long, at that day's first solve (of either kind, from the
+# sources by index over the local day's bounds).
+DAY_BOUNDS = """
+    SELECT r.first_day + (CAST(:step_count AS int) - 1) AS day FROM achievement_solve_runs r
+    WHERE r.user_id = t.user_id AND r.length >= :step_count ORDER BY r.first_day LIMIT 1
+"""
+FIRST_SOLVE_IN = """least(
+    (SELECT min(c.solved_at) FROM challenge_solves c WHERE c.syned_user_id = t.game_platform_id
+       AND c.solved_at >= b.lo AND c.solved_at < b.hi),
+    (SELECT to_timestamp(min(v.first)) FROM (
+        SELECT min(e.cf_timestamp) AS first FROM detections e WHERE e.user_id = t.user_id AND e.problem_id IN (
+            SELECT problem_id FROM detections WHERE user_id = t.user_id
+              AND cf_timestamp >= floor(extract(epoch FROM b.lo))::bigint
+              AND cf_timestamp < floor(extract(epoch FROM b.hi))::bigint)
+        GROUP BY e.problem_id) v
+     WHERE v.first >= floor(extract(epoch FROM b.lo))::bigint))
+"""
+ROLLUP_STREAK = f"""
+    SELECT t.user_id AS specifier, t.user_id, l.longest AS steps,
+           CASE WHEN l.longest < :step_count THEN NULL WHEN {KEEP} THEN p.completed_at
+                ELSE (SELECT {FIRST_SOLVE_IN} FROM (
+                          SELECT (d.day::timestamp AT TIME ZONE t.zone) AS lo,
+                                 ((d.day + 1)::timestamp AT TIME ZONE t.zone) AS hi FROM ({DAY_BOUNDS}) d) b)
+           END AS reached_at,
+           NULL::int AS amount,
+           jsonb_build_object('longestStreak', l.longest, 'lastStreakEnd', last.last_day,
+                              'lastStreakLength', last.length, 'timeZone', t.zone) AS detail
+    FROM {KEYS} JOIN achievement_solve_totals t USING (user_id)
+    CROSS JOIN LATERAL (SELECT max(length) AS longest FROM achievement_solve_runs WHERE user_id = t.user_id) l
+    CROSS JOIN LATERAL (SELECT last_day, length FROM achievement_solve_runs WHERE user_id = t.user_id
+                        ORDER BY first_day DESC LIMIT 1) last
+    LEFT JOIN achievement_progress p ON p.achievement_id = :id AND p.specifier = t.user_id
+"""
+ROLLUP_CATEGORY = f"""
+    SELECT c.user_id || ':' || c.category AS specifier, c.user_id, c.solves AS steps,
+           CASE WHEN c.solves < :step_count THEN NULL WHEN {KEEP} THEN p.completed_at
+                ELSE (SELECT s.solved_at FROM challenge_solves s
+                      WHERE s.syned_user_id = t.game_platform_id AND lower(btrim(s.category)) = c.category
+                      ORDER BY s.solved_at OFFSET CAST(:step_count AS int) - 1 LIMIT 1) END AS reached_at,
+           NULL::int AS amount, jsonb_build_object('category', c.category) AS detail
+    FROM {KEYS} JOIN achievement_solve_totals t USING (user_id)
+    JOIN achievement_solve_categories c USING (user_id)
+    LEFT JOIN achievement_progress p ON p.achievement_id = :id AND p.specifier = c.user_id || ':' || c.category
+"""
+
 # --- CTF categories and Flash CTF events ------------------------------------------------------------------
 CATEGORY = f"""
     SELECT s.user_id || ':' || s.category AS specifier, s.user_id, count(*)::int AS steps,

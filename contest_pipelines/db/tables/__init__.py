@@ -8,6 +8,11 @@ from contest_pipelines.db.tables.achievements import (
     achievement_checkpoints,
     achievement_completions,
     achievement_progress,
+    achievement_solve_categories,
+    achievement_solve_changes,
+    achievement_solve_consumed,
+    achievement_solve_runs,
+    achievement_solve_totals,
     achievements,
 )
 from contest_pipelines.db.tables.base import metadata
@@ -56,6 +61,11 @@ __all__ = [
     "achievement_checkpoints",
     "achievement_completions",
     "achievement_progress",
+    "achievement_solve_categories",
+    "achievement_solve_changes",
+    "achievement_solve_consumed",
+    "achievement_solve_runs",
+    "achievement_solve_totals",
     "achievements",
     "LEDGER_STATUSES",
     "SCOPES",

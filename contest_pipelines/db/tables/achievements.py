@@ -74,3 +74,63 @@ sa.Index(
     achievement_completions.c.achievement_id,
     achievement_completions.c.write_xid,
 )
+
+# The solve rollup (achievements/rollup.py): what the solve-reading processors derive from instead of
+# every solve a player ever made, kept from new source rows only; a rebuild fills it from one scan of the
+# sources. Per player: verified problems and CTF solves, and the zone and game platform id they were
+# counted with (a change of either re-derives the player). Stamped on every change: the processors' dirty set.
+achievement_solve_totals = sa.Table(
+    "achievement_solve_totals",
+    metadata,
+    sa.Column("user_id", sa.Text, sa.ForeignKey("players.user_id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("verified", sa.Integer, nullable=False),
+    sa.Column("ctf", sa.Integer, nullable=False),
+    sa.Column("zone", sa.Text, nullable=False),
+    sa.Column("game_platform_id", sa.Text, nullable=True),
+    write_xid_column(),  # also stamped on update (trigger stamp_write_xid)
+)
+sa.Index("ix_achievement_solve_totals_write_xid", achievement_solve_totals.c.write_xid)
+sa.Index("ix_achievement_solve_totals_game_platform_id", achievement_solve_totals.c.game_platform_id)
+# The tables below hold no foreign key (a check per row made a rebuild's millions of inserts slow): a
+# player's rows go with their totals row (trigger achievement_solve_forget, migration 0011).
+# CTF solves per category as the vendor names it, trimmed and lower-cased (blank ones are not counted).
+achievement_solve_categories = sa.Table(
+    "achievement_solve_categories",
+    metadata,
+    sa.Column("user_id", sa.Text, primary_key=True),
+    sa.Column("category", sa.Text, primary_key=True),
+    sa.Column("solves", sa.Integer, nullable=False),
+)
+# Runs of consecutive local days (the player's zone) with a solve of either kind: gaps and islands.
+achievement_solve_runs = sa.Table(
+    "achievement_solve_runs",
+    metadata,
+    sa.Column("user_id", sa.Text, primary_key=True),
+    sa.Column("first_day", sa.Date, primary_key=True),
+    sa.Column("last_day", sa.Date, nullable=False),
+    sa.Column("length", sa.Integer, nullable=False),
+)
+sa.Index("ix_achievement_solve_runs_length", achievement_solve_runs.c.user_id, achievement_solve_runs.c.length)
+# One row per player per refresh that changed them, with the earliest event time among the new rows
+# (NULL: no time of its own, a zone change): lets a processor keep a completion no new event precedes.
+# Pruned below every solve processor's checkpoint.
+achievement_solve_changes = sa.Table(
+    "achievement_solve_changes",
+    metadata,
+    sa.Column("user_id", sa.Text, nullable=False),
+    sa.Column("at", TZ, nullable=True),
+    write_xid_column(),
+)
+sa.Index(
+    "ix_achievement_solve_changes_user_id", achievement_solve_changes.c.user_id, achievement_solve_changes.c.write_xid
+)
+sa.Index("ix_achievement_solve_changes_write_xid", achievement_solve_changes.c.write_xid)
+# Source rows a refresh counted above its horizon (read again by the next one, skipped then), by key
+# ('c:<syned user>:<solve id>', 'd:<detection id>'); deleted once the checkpoint passes them.
+achievement_solve_consumed = sa.Table(
+    "achievement_solve_consumed",
+    metadata,
+    sa.Column("row_key", sa.Text, primary_key=True),
+    write_xid_column(),
+)
+sa.Index("ix_achievement_solve_consumed_write_xid", achievement_solve_consumed.c.write_xid)

@@ -107,3 +107,12 @@ sync_runs = sa.Table(
 sa.Index("ix_sync_runs_started", sync_runs.c.started_at)
 
 sa.Index("ix_challenge_solves_write_xid", challenge_solves.c.write_xid)
+# A player's solves in time order (a day's solves, the Nth solve), and per category (the Nth in one):
+# the achievement rollup's reads (migration 0011).
+sa.Index("ix_challenge_solves_user_solved_at", challenge_solves.c.syned_user_id, challenge_solves.c.solved_at)
+sa.Index(
+    "ix_challenge_solves_user_category",
+    challenge_solves.c.syned_user_id,
+    sa.func.lower(sa.func.btrim(challenge_solves.c.category)),
+    challenge_solves.c.solved_at,
+)
