@@ -79,9 +79,8 @@ SCANS = (
     ("calendar_feed_tokens", "user_id", "created_at"),
     ("rooms", "room_id", "ends_at"),
 )
-STATE_TABLES = ("achievement_progress, achievement_completions, achievement_checkpoints, achievement_solve_days,"
-                " achievement_solve_totals, achievement_solve_categories, achievement_solve_runs,"
-                " achievement_solve_changes")  # fmt: skip
+STATE_TABLES = ", ".join(("achievement_progress", "achievement_completions", "achievement_checkpoints", *rollup.TABLES,
+                           "achievement_solve_changes", "achievement_solve_consumed"))  # fmt: skip
 SNAPSHOT = "achievement_id, specifier, current_step, complete, completed_at, amount, detail::text AS detail"
 FIG: dict[str, object] = {}  # every figure, printed as one JSON line at the end
 

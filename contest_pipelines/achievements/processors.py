@@ -199,7 +199,11 @@ def _tick(conn: sa.Connection, processor: Processor, now: datetime, *, rebuild: 
     players, written, completed = 0, [], []
     # Sorts and hashes of a few hundred thousand solves: in memory rather than spilled (4 MB default).
     conn.execute(sa.text("SET LOCAL work_mem = '64MB'"))
-    if rebuild or len(keys) > BULK_KEYS:  # most players: hash joins over whole tables, not a probe per player
+    # A tick's statements run in milliseconds to a second; JIT compiling them cost up to a second each.
+    conn.execute(sa.text("SET LOCAL jit = off"))
+    # Most players, from the sources: hash joins over whole tables, not a probe per player (the rollup's
+    # derivations are probes by design: a few index reads per player).
+    if derive is processor.derive and (rebuild or len(keys) > BULK_KEYS):
         conn.execute(sa.text("SET LOCAL enable_nestloop = off"))
     if keys:
         ordered = sorted(keys)

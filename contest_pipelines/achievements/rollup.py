@@ -136,11 +136,20 @@ APPLY_SQL = (
     """CREATE TEMP TABLE rollup_days ON COMMIT DROP AS SELECT DISTINCT user_id, day FROM rollup_new""",
     """CREATE TEMP TABLE rollup_span ON COMMIT DROP AS
        SELECT user_id, min(day) - 1 AS lo, max(day) + 1 AS hi FROM rollup_days GROUP BY user_id""",
-    """INSERT INTO rollup_days SELECT r.user_id, generate_series(r.first_day, r.last_day, interval '1 day')::date
-       FROM achievement_solve_runs r JOIN rollup_span s USING (user_id)
-       WHERE r.last_day >= s.lo AND r.first_day <= s.hi""",
-    """DELETE FROM achievement_solve_runs r USING rollup_span s
-       WHERE r.user_id = s.user_id AND r.last_day >= s.lo AND r.first_day <= s.hi""",
+    # The runs within a day of the span: the last one starting on or before its first day, and those
+    # starting inside it (two index ranges per player, not their every run).
+    """CREATE TEMP TABLE rollup_touched ON COMMIT DROP AS
+       SELECT r.* FROM rollup_span s CROSS JOIN LATERAL (
+           (SELECT * FROM achievement_solve_runs r WHERE r.user_id = s.user_id AND r.first_day <= s.lo
+            ORDER BY r.first_day DESC LIMIT 1)
+           UNION ALL
+           SELECT * FROM achievement_solve_runs r WHERE r.user_id = s.user_id AND r.first_day > s.lo
+             AND r.first_day <= s.hi) r
+       WHERE r.last_day >= s.lo""",
+    """INSERT INTO rollup_days SELECT user_id, generate_series(first_day, last_day, interval '1 day')::date
+       FROM rollup_touched""",
+    """DELETE FROM achievement_solve_runs r USING rollup_touched x
+       WHERE r.user_id = x.user_id AND r.first_day = x.first_day""",
     """INSERT INTO achievement_solve_runs (user_id, first_day, last_day, length)
        SELECT user_id, min(day), max(day), max(day) - min(day) + 1
        FROM (SELECT user_id, day, day - (dense_rank() OVER (PARTITION BY user_id ORDER BY day))::int AS grp
@@ -175,6 +184,7 @@ def refresh(engine: sa.Engine, consumers: list[str], *, rebuild: bool = False) -
     started = time.monotonic()
     with engine.begin() as conn:
         conn.execute(sa.text("SET LOCAL work_mem = '64MB'"))
+        conn.execute(sa.text("SET LOCAL jit = off"))  # compiling costs more than these statements run
         if rebuild:
             checkpoint.reset(conn, CHECKPOINT)
         lo, _ = checkpoint.lower_bound(conn, CHECKPOINT)
