@@ -33,17 +33,9 @@ from contest_pipelines.db.tables import (
     teams,
 )
 from contest_pipelines.settlement.ledger import settle_room
-from tests.factories import load, prediction_fixture, room_fixture, set_match_result
+from tests.factories import load, prediction_fixture, set_match_result
 
 KOLKATA = "Asia/Kolkata"
-
-
-@pytest.fixture
-def world(db):
-    load(db, room_fixture(players={"u1": "tourist", "u2": "petr", "u3": None}))
-    with db.begin() as conn:
-        conn.execute(players.update().where(players.c.user_id == "u1").values(game_platform_id="g1"))
-    return db
 
 
 def verified_at(db, user: str, times: list[datetime]) -> None:

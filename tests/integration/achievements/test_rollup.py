@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-import pytest
 import sqlalchemy as sa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -13,18 +12,9 @@ from hypothesis import strategies as st
 from contest_pipelines.achievements import rollup
 from contest_pipelines.achievements.processors import ROLLUP_READERS, refresh_rollup
 from contest_pipelines.db.tables import challenge_solves, detections, players
-from tests.factories import load, room_fixture
 
 T0 = datetime(2026, 3, 1, tzinfo=UTC)
 ZONES = [None, "Asia/Kolkata", "America/Los_Angeles", "Pacific/Kiritimati"]
-
-
-@pytest.fixture
-def world(db):
-    load(db, room_fixture(players={"u1": "tourist", "u2": "petr", "u3": None}))
-    with db.begin() as conn:
-        conn.execute(players.update().where(players.c.user_id == "u1").values(game_platform_id="g1"))
-    return db
 
 
 def rollup_state(db) -> dict[str, list[tuple]]:
@@ -56,16 +46,33 @@ def apply(db, s: tuple, n: int) -> None:
         if s[0] == "verified":
             _, user, day, hour, problem = s
             room = f"rollup-room-{n}"
-            conn.execute(sa.text("INSERT INTO rooms (room_id, name, status, starts_at, ends_at) SELECT :r, name,"
-                                 " status, starts_at, ends_at FROM rooms WHERE room_id = 'room-1'"), {"r": room})
-            conn.execute(detections.insert().values(
-                room_id=room, user_id=user, problem_id=f"p{problem}", cf_submission_id=n,
-                cf_timestamp=int((T0 + timedelta(days=day, hours=hour, minutes=n % 60)).timestamp())))
+            conn.execute(
+                sa.text(
+                    "INSERT INTO rooms (room_id, name, status, starts_at, ends_at) SELECT :r, name,"
+                    " status, starts_at, ends_at FROM rooms WHERE room_id = 'room-1'"
+                ),
+                {"r": room},
+            )
+            conn.execute(
+                detections.insert().values(
+                    room_id=room,
+                    user_id=user,
+                    problem_id=f"p{problem}",
+                    cf_submission_id=n,
+                    cf_timestamp=int((T0 + timedelta(days=day, hours=hour, minutes=n % 60)).timestamp()),
+                )
+            )
         elif s[0] == "ctf":
             _, who, day, hour, category = s
-            conn.execute(challenge_solves.insert().values(
-                syned_user_id=who, challenge_solve_id=f"s{n}", source="odl", category=category,
-                solved_at=T0 + timedelta(days=day, hours=hour, minutes=n % 60)))
+            conn.execute(
+                challenge_solves.insert().values(
+                    syned_user_id=who,
+                    challenge_solve_id=f"s{n}",
+                    source="odl",
+                    category=category,
+                    solved_at=T0 + timedelta(days=day, hours=hour, minutes=n % 60),
+                )
+            )
         elif s[0] == "zone":
             conn.execute(players.update().where(players.c.user_id == s[1]).values(time_zone=s[2]))
         elif s[0] == "link":  # g3 moves to the player named (unlinked from whoever had it)
