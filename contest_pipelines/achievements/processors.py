@@ -48,8 +48,10 @@ GATE_WAITING_SQL = """
 """
 # The sticky upsert of what a derivation (sources.py) says, for the keys in hand: progress capped at the
 # step count; once complete, never un-completed, the amount fixed, and the completion time only moving
-# earlier (a backfilled event before it shows it was reached earlier). Returns the players it looked at
-# and every row it wrote, with whether that row completed now.
+# earlier (a backfilled event before it shows it was reached earlier). The merge is computed against the
+# rows held (two ticks of one processor never overlap: the checkpoint row is locked), and only rows that
+# differ are written: an upsert that changes nothing still locks and dirties the row it conflicts with.
+# Returns the players it looked at, every row it wrote, and those that completed now.
 UPSERT_SQL = """
     WITH derived AS ({derive}),
     eligible AS (
@@ -58,36 +60,36 @@ UPSERT_SQL = """
             SELECT 1 FROM achievement_progress g
             WHERE g.achievement_id = :gate AND g.specifier = d.user_id AND g.complete))
     ),
-    before AS (
-        SELECT specifier, complete FROM achievement_progress
-        WHERE achievement_id = :id AND specifier IN (SELECT specifier FROM eligible)
+    merged AS (
+        SELECT e.specifier, e.user_id, e.detail, p.specifier IS NOT NULL AS held, coalesce(p.complete, false) AS was,
+               CASE WHEN p.complete THEN greatest(p.current_step, least(e.steps, :step_count))
+                    ELSE least(e.steps, :step_count) END AS current_step,
+               coalesce(p.complete, false) OR e.reached_at IS NOT NULL AS complete,
+               CASE WHEN p.complete THEN least(p.completed_at, e.reached_at) ELSE e.reached_at END AS completed_at,
+               CASE WHEN p.complete THEN p.amount WHEN e.reached_at IS NOT NULL THEN coalesce(e.amount, :amount)
+               END AS amount,
+               p.current_step AS held_step, p.completed_at AS held_at, p.amount AS held_amount, p.detail AS held_detail
+        FROM eligible e
+        LEFT JOIN achievement_progress p ON p.achievement_id = :id AND p.specifier = e.specifier
+    ),
+    changed AS (
+        SELECT * FROM merged m
+        WHERE NOT m.held OR (m.current_step, m.complete, m.completed_at, m.amount, m.detail)
+                            IS DISTINCT FROM (m.held_step, m.was, m.held_at, m.held_amount, m.held_detail)
     ),
     written AS (
         INSERT INTO achievement_progress AS p (achievement_id, specifier, user_id, current_step, complete,
                                                completed_at, amount, detail, updated_at)
-        SELECT :id, e.specifier, e.user_id, least(e.steps, :step_count), e.reached_at IS NOT NULL, e.reached_at,
-               CASE WHEN e.reached_at IS NOT NULL THEN coalesce(e.amount, :amount) END, e.detail, now()
-        FROM eligible e
+        SELECT :id, specifier, user_id, current_step, complete, completed_at, amount, detail, now() FROM changed
         ON CONFLICT (achievement_id, specifier) DO UPDATE SET
-            current_step = CASE WHEN p.complete THEN greatest(p.current_step, excluded.current_step)
-                                ELSE excluded.current_step END,
-            complete = p.complete OR excluded.complete,
-            completed_at = CASE WHEN p.complete THEN least(p.completed_at, excluded.completed_at)
-                                ELSE excluded.completed_at END,
-            amount = CASE WHEN p.complete THEN p.amount ELSE excluded.amount END,
-            detail = excluded.detail,
+            current_step = excluded.current_step, complete = excluded.complete,
+            completed_at = excluded.completed_at, amount = excluded.amount, detail = excluded.detail,
             updated_at = now()
-        WHERE (p.current_step, p.complete, p.completed_at, p.detail) IS DISTINCT FROM
-              (CASE WHEN p.complete THEN greatest(p.current_step, excluded.current_step) ELSE excluded.current_step END,
-               p.complete OR excluded.complete,
-               CASE WHEN p.complete THEN least(p.completed_at, excluded.completed_at) ELSE excluded.completed_at END,
-               excluded.detail)
-        RETURNING specifier, complete
+        RETURNING specifier
     )
     SELECT (SELECT count(DISTINCT user_id) FROM eligible) AS players,
            coalesce((SELECT array_agg(w.specifier) FROM written w), '{{}}') AS written,
-           coalesce((SELECT array_agg(w.specifier) FROM written w LEFT JOIN before b USING (specifier)
-                     WHERE w.complete AND NOT coalesce(b.complete, false)), '{{}}') AS completed
+           coalesce((SELECT array_agg(c.specifier) FROM changed c WHERE c.complete AND NOT c.was), '{{}}') AS completed
 """
 # Newly complete rows, recorded once; what the stickiness check compares progress with.
 RECORD_COMPLETIONS_SQL = """
@@ -209,8 +211,9 @@ def _tick(conn: sa.Connection, processor: Processor, now: datetime, *, rebuild: 
         ordered = sorted(keys)
         players, written, completed = conn.execute(
             sa.text(UPSERT_SQL.format(derive=derive)),
-            {"id": row.id, "keys": ordered, "since": [keys[k] for k in ordered], "step_count": row.step_count,
-             "amount": row.amount, "gate": row.gated_on, "starts_at": row.starts_at, "now": now},
+            {"id": row.id, "keys": ordered, "since": [keys[k] for k in ordered], "lo": str(lo),
+             "step_count": row.step_count, "amount": row.amount, "gate": row.gated_on, "starts_at": row.starts_at,
+             "now": now},
         ).one()  # fmt: skip
     recorded = []
     if completed:  # recorded once: only a first completion comes back, so it is announced once

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
-from contest_pipelines.db.tables import achievement_checkpoints, achievement_progress, achievements
+from contest_pipelines.db.tables import (
+    achievement_checkpoints,
+    achievement_progress,
+    achievement_solve_totals,
+    achievements,
+)
 
 
 def catalog(conn: sa.Connection, user_id: str, achievement_id: str | None = None) -> list[dict]:
@@ -24,6 +29,8 @@ def catalog(conn: sa.Connection, user_id: str, achievement_id: str | None = None
     )
     for p in conn.execute(progress):
         mine.setdefault(p.achievement_id, []).append(p)
+    runs = conn.execute(sa.select(achievement_solve_totals).where(achievement_solve_totals.c.user_id == user_id))
+    days = runs.one_or_none()  # the solve rollup's row: the player's longest and last run of days
     now = datetime.now().astimezone()
     return [
         {
@@ -36,29 +43,31 @@ def catalog(conn: sa.Connection, user_id: str, achievement_id: str | None = None
             "active": a.active,
             "gatedOn": a.gated_on,
             "repeatKey": a.repeat_key,
-            "progress": [_progress(p, a.kind, now) for p in mine.get(a.id, [])],
+            "progress": [_progress(p, a.kind, days, now) for p in mine.get(a.id, [])],
         }  # fmt: skip
         for a in rows
         if a.active or achievement_id is not None or any(p.complete for p in mine.get(a.id, []))
     ]
 
 
-def _progress(p: sa.Row, kind: str, now: datetime) -> dict:
+def _progress(p: sa.Row, kind: str, days: sa.Row | None, now: datetime) -> dict:
     item = {
         "specifier": p.specifier, "currentStep": p.current_step, "complete": p.complete,
         "completedAt": p.completed_at, "amount": p.amount, "detail": p.detail,
     }  # fmt: skip
-    if kind == "streak" and p.detail:
-        item["streak"] = {"current": current_streak(p.detail, now), "longest": p.detail["longestStreak"]}
+    if kind == "streak" and days is not None:
+        item["streak"] = {"current": current_streak(days, now), "longest": days.longest_run}
     return item
 
 
-def current_streak(detail: dict, now: datetime) -> int:
+def current_streak(days: sa.Row, now: datetime) -> int:
     """The last run is current while it ended today or yesterday in the player's zone (yesterday keeps a
-    streak alive before today's solve)."""
-    today = now.astimezone(ZoneInfo(detail["timeZone"])).date()
-    ended = date.fromisoformat(detail["lastStreakEnd"])
-    return detail["lastStreakLength"] if ended >= today - timedelta(days=1) else 0
+    streak alive before today's solve). Read at request time, so it drops to 0 without a tick."""
+    if days.last_run_last is None:
+        return 0
+    today = now.astimezone(ZoneInfo(days.zone)).date()
+    current = days.last_run_last >= today - timedelta(days=1)
+    return (days.last_run_last - days.last_run_first).days + 1 if current else 0
 
 
 def processors(conn: sa.Connection) -> list[dict]:

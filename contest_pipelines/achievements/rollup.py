@@ -70,7 +70,8 @@ WHOLE_TOTALS_SQL = """
                GROUP BY syned_user_id) c ON c.syned_user_id = p.game_platform_id
     WHERE {p_users}
     ON CONFLICT (user_id) DO UPDATE SET verified = excluded.verified, ctf = excluded.ctf, zone = excluded.zone,
-                                        game_platform_id = excluded.game_platform_id
+                                        game_platform_id = excluded.game_platform_id, longest_run = 0,
+                                        last_run_first = NULL, last_run_last = NULL
 """
 WHOLE_CATEGORIES_SQL = """
     INSERT INTO achievement_solve_categories (user_id, category, solves)
@@ -97,6 +98,14 @@ WHOLE_RUNS_SQL = """
                   USING (user_id)) days) islands
     GROUP BY user_id, grp
 """
+# Each player's longest run and last run (the one ending last), from the runs.
+WHOLE_STREAKS_SQL = """
+    UPDATE achievement_solve_totals t SET longest_run = r.longest, last_run_first = r.first_day,
+                                          last_run_last = r.last_day
+    FROM (SELECT DISTINCT ON (user_id) user_id, first_day, last_day, max(length) OVER (PARTITION BY user_id) AS longest
+          FROM achievement_solve_runs WHERE {users} ORDER BY user_id, last_day DESC) r
+    WHERE t.user_id = r.user_id
+"""
 PLAYER_GPS = "syned_user_id IN (SELECT game_platform_id FROM players WHERE user_id = ANY(:users))"
 # What the whole derivation counted above the horizon: skipped when read again.
 WHOLE_CONSUMED_SQL = f"""
@@ -121,21 +130,15 @@ NEW_ROWS_SQL = f"""
     WHERE {fresh("d", VERIFIED_KEY)} AND t.user_id <> ALL(CAST(:reset AS text[]))
 """
 APPLY_SQL = (
-    # Counts: CTF solves added; verified problems recounted (a player's few detections, by index).
-    """UPDATE achievement_solve_totals t
-       SET ctf = t.ctf + x.ctf,
-           verified = CASE WHEN x.verified > 0 THEN (SELECT count(DISTINCT problem_id) FROM detections d
-                                                     WHERE d.user_id = t.user_id) ELSE t.verified END
-       FROM (SELECT user_id, count(*) FILTER (WHERE NOT verified) AS ctf, count(*) FILTER (WHERE verified) AS verified
-             FROM rollup_new GROUP BY user_id) x
-       WHERE t.user_id = x.user_id""",
     """INSERT INTO achievement_solve_categories AS c (user_id, category, solves)
        SELECT user_id, category, count(*) FROM rollup_new WHERE NOT verified AND category <> '' GROUP BY 1, 2
        ON CONFLICT (user_id, category) DO UPDATE SET solves = c.solves + excluded.solves""",
     # Runs: the new days, and the days of every run within a day of their span, re-derived together.
+    "ANALYZE rollup_new",  # a temporary table has no statistics until analysed: the plans below need them
     """CREATE TEMP TABLE rollup_days ON COMMIT DROP AS SELECT DISTINCT user_id, day FROM rollup_new""",
     """CREATE TEMP TABLE rollup_span ON COMMIT DROP AS
        SELECT user_id, min(day) - 1 AS lo, max(day) + 1 AS hi FROM rollup_days GROUP BY user_id""",
+    "ANALYZE rollup_span",
     # The runs within a day of the span: the last one starting on or before its first day, and those
     # starting inside it (two index ranges per player, not their every run).
     """CREATE TEMP TABLE rollup_touched ON COMMIT DROP AS
@@ -146,15 +149,34 @@ APPLY_SQL = (
            SELECT * FROM achievement_solve_runs r WHERE r.user_id = s.user_id AND r.first_day > s.lo
              AND r.first_day <= s.hi) r
        WHERE r.last_day >= s.lo""",
+    "ANALYZE rollup_touched",
     """INSERT INTO rollup_days SELECT user_id, generate_series(first_day, last_day, interval '1 day')::date
        FROM rollup_touched""",
     """DELETE FROM achievement_solve_runs r USING rollup_touched x
        WHERE r.user_id = x.user_id AND r.first_day = x.first_day""",
-    """INSERT INTO achievement_solve_runs (user_id, first_day, last_day, length)
-       SELECT user_id, min(day), max(day), max(day) - min(day) + 1
+    """CREATE TEMP TABLE rollup_runs ON COMMIT DROP AS
+       SELECT user_id, min(day) AS first_day, max(day) AS last_day, max(day) - min(day) + 1 AS length
        FROM (SELECT user_id, day, day - (dense_rank() OVER (PARTITION BY user_id ORDER BY day))::int AS grp
              FROM rollup_days) islands
        GROUP BY user_id, grp""",
+    "INSERT INTO achievement_solve_runs (user_id, first_day, last_day, length) SELECT * FROM rollup_runs",
+    # One update per player (it stamps them): CTF solves added; verified problems recounted (a player's few
+    # detections, by index); runs only grow here, so the longest is the greater, and the last run is the
+    # re-derived one ending last unless an older one ends later (a backfilled day).
+    """UPDATE achievement_solve_totals t
+       SET ctf = t.ctf + x.ctf,
+           verified = CASE WHEN x.verified > 0 THEN (SELECT count(DISTINCT problem_id) FROM detections d
+                                                     WHERE d.user_id = t.user_id) ELSE t.verified END,
+           longest_run = greatest(t.longest_run, r.longest),
+           last_run_first = CASE WHEN t.last_run_last IS NULL OR r.last_day >= t.last_run_last THEN r.first_day
+                                 ELSE t.last_run_first END,
+           last_run_last = greatest(t.last_run_last, r.last_day)
+       FROM (SELECT user_id, count(*) FILTER (WHERE NOT verified) AS ctf, count(*) FILTER (WHERE verified) AS verified
+             FROM rollup_new GROUP BY user_id) x
+       JOIN (SELECT DISTINCT ON (user_id) user_id, first_day, last_day,
+                    max(length) OVER (PARTITION BY user_id) AS longest
+             FROM rollup_runs ORDER BY user_id, last_day DESC) r USING (user_id)
+       WHERE t.user_id = x.user_id""",
     # The change log: one row per player changed, at the earliest new event.
     """INSERT INTO achievement_solve_changes (user_id, at) SELECT user_id, min(at) FROM rollup_new GROUP BY user_id""",
     # Counted above the horizon: read again next time, skipped then; below the new checkpoint, never again.
@@ -224,5 +246,5 @@ def _derive_whole(conn: sa.Connection, bounds: dict, users: list[str] | None) ->
     else:
         where = {"users": "user_id = ANY(:users)", "gps": PLAYER_GPS, "p_users": "p.user_id = ANY(:users)"}
     params = {**bounds, "users": users}
-    for sql in (WHOLE_TOTALS_SQL, WHOLE_CATEGORIES_SQL, WHOLE_RUNS_SQL, WHOLE_CONSUMED_SQL):
+    for sql in (WHOLE_TOTALS_SQL, WHOLE_CATEGORIES_SQL, WHOLE_RUNS_SQL, WHOLE_STREAKS_SQL, WHOLE_CONSUMED_SQL):
         conn.execute(sa.text(sql.format(**where)), params)

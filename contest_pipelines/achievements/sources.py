@@ -89,14 +89,12 @@ STREAK = f"""
         FROM islands GROUP BY user_id, grp
     ),
     per_user AS (
-        SELECT user_id, max(len) AS longest, (array_agg(last_day ORDER BY last_day DESC))[1] AS last_day,
-               (array_agg(len ORDER BY last_day DESC))[1] AS last_len,
+        SELECT user_id, max(len) AS longest,
                min(first_day + (CAST(:step_count AS int) - 1)) FILTER (WHERE len >= :step_count) AS reached_day
         FROM runs GROUP BY user_id
     )
     SELECT u.user_id AS specifier, u.user_id, u.longest AS steps, i.first_at AS reached_at, NULL::int AS amount,
-           jsonb_build_object('longestStreak', u.longest, 'lastStreakEnd', u.last_day,
-                              'lastStreakLength', u.last_len, 'timeZone', z.zone) AS detail
+           jsonb_build_object('longestStreak', u.longest, 'timeZone', z.zone) AS detail
     FROM per_user u JOIN zones z USING (user_id)
     LEFT JOIN islands i ON i.user_id = u.user_id AND i.day = u.reached_day
 """
@@ -116,9 +114,8 @@ KEEP = "p.complete AND p.completed_at <= k.since"
 DIRTY_ROLLUP = f"""
     SELECT t.user_id, CASE WHEN CAST(:lo AS text)::xid8 > '0'::xid8 THEN c.at END
     FROM achievement_solve_totals t
-    CROSS JOIN LATERAL (
-        SELECT CASE WHEN count(*) > 0 AND NOT bool_or(c.at IS NULL) THEN min(c.at) END AS at
-        FROM achievement_solve_changes c WHERE c.user_id = t.user_id AND c.{SINCE}) c
+    LEFT JOIN (SELECT user_id, CASE WHEN NOT bool_or(at IS NULL) THEN min(at) END AS at
+               FROM achievement_solve_changes WHERE {SINCE} GROUP BY user_id) c USING (user_id)
     WHERE t.{SINCE}
 """
 ROLLUP_COUNT = f"""
@@ -152,20 +149,24 @@ FIRST_SOLVE_IN = """least(
      WHERE v.first >= floor(extract(epoch FROM b.lo))::bigint))
 """
 ROLLUP_STREAK = f"""
-    SELECT t.user_id AS specifier, t.user_id, l.longest AS steps,
-           CASE WHEN l.longest < :step_count THEN NULL WHEN {KEEP} THEN p.completed_at
+    SELECT t.user_id AS specifier, t.user_id, t.longest_run AS steps,
+           CASE WHEN t.longest_run < :step_count THEN NULL WHEN {KEEP} THEN p.completed_at
                 ELSE (SELECT {FIRST_SOLVE_IN} FROM (
                           SELECT (d.day::timestamp AT TIME ZONE t.zone) AS lo,
                                  ((d.day + 1)::timestamp AT TIME ZONE t.zone) AS hi FROM ({DAY_BOUNDS}) d) b)
            END AS reached_at,
-           NULL::int AS amount,
-           jsonb_build_object('longestStreak', l.longest, 'lastStreakEnd', last.last_day,
-                              'lastStreakLength', last.length, 'timeZone', t.zone) AS detail
+           NULL::int AS amount, jsonb_build_object('longestStreak', t.longest_run, 'timeZone', t.zone) AS detail
     FROM {KEYS} JOIN achievement_solve_totals t USING (user_id)
-    CROSS JOIN LATERAL (SELECT max(length) AS longest FROM achievement_solve_runs WHERE user_id = t.user_id) l
-    CROSS JOIN LATERAL (SELECT last_day, length FROM achievement_solve_runs WHERE user_id = t.user_id
-                        ORDER BY first_day DESC LIMIT 1) last
     LEFT JOIN achievement_progress p ON p.achievement_id = :id AND p.specifier = t.user_id
+    WHERE t.longest_run > 0
+"""
+# A key's categories the rollup changed since the checkpoint (a category it did not change derives the
+# same as before), or all of them when the key's change has no time (a player re-derived, a rebuild).
+CHANGED_CATEGORIES = f"""
+    SELECT c.* FROM achievement_solve_categories c WHERE c.{SINCE}
+    UNION ALL
+    SELECT c.* FROM achievement_solve_categories c
+    WHERE c.user_id = ANY(ARRAY(SELECT k.user_id FROM {KEYS} WHERE k.since IS NULL)) AND NOT c.{SINCE}
 """
 ROLLUP_CATEGORY = f"""
     SELECT c.user_id || ':' || c.category AS specifier, c.user_id, c.solves AS steps,
@@ -175,8 +176,9 @@ ROLLUP_CATEGORY = f"""
                       ORDER BY s.solved_at OFFSET CAST(:step_count AS int) - 1 LIMIT 1) END AS reached_at,
            NULL::int AS amount, jsonb_build_object('category', c.category) AS detail
     FROM {KEYS} JOIN achievement_solve_totals t USING (user_id)
-    JOIN achievement_solve_categories c USING (user_id)
+    JOIN ({CHANGED_CATEGORIES}) c USING (user_id)
     LEFT JOIN achievement_progress p ON p.achievement_id = :id AND p.specifier = c.user_id || ':' || c.category
+    WHERE NOT coalesce({KEEP}, false)  -- a complete category no new event precedes cannot change
 """
 
 # --- CTF categories and Flash CTF events ------------------------------------------------------------------

@@ -38,6 +38,8 @@ achievement_progress = sa.Table(
     # What else the player sees with it: a streak's longest and last run, a weekly rank and points.
     sa.Column("detail", JSONB, nullable=True),
     sa.Column("updated_at", TZ, nullable=False, server_default=NOW),
+    # A tick rewrites a touched player's steps and detail; room on the page keeps those updates HOT.
+    postgresql_with={"fillfactor": 80},
 )
 sa.Index("ix_achievement_progress_user", achievement_progress.c.user_id)
 
@@ -87,6 +89,10 @@ achievement_solve_totals = sa.Table(
     sa.Column("ctf", sa.Integer, nullable=False),
     sa.Column("zone", sa.Text, nullable=False),
     sa.Column("game_platform_id", sa.Text, nullable=True),
+    # Their longest run of days and their last one (the streaks' progress; the current streak at read time).
+    sa.Column("longest_run", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("last_run_first", sa.Date, nullable=True),
+    sa.Column("last_run_last", sa.Date, nullable=True),
     write_xid_column(),  # also stamped on update (trigger stamp_write_xid)
 )
 sa.Index("ix_achievement_solve_totals_write_xid", achievement_solve_totals.c.write_xid)
@@ -100,7 +106,9 @@ achievement_solve_categories = sa.Table(
     sa.Column("user_id", sa.Text, primary_key=True),
     sa.Column("category", sa.Text, primary_key=True),
     sa.Column("solves", sa.Integer, nullable=False),
+    write_xid_column(),  # also stamped on update: the categories a tick looks at
 )
+sa.Index("ix_achievement_solve_categories_write_xid", achievement_solve_categories.c.write_xid)
 # Runs of consecutive local days (the player's zone) with a solve of either kind: gaps and islands.
 achievement_solve_runs = sa.Table(
     "achievement_solve_runs",

@@ -21,9 +21,11 @@ def rollup_state(db) -> dict[str, list[tuple]]:
     """Every rollup table, without the stamps (a rebuild writes them with its own transaction id)."""
     with db.connect() as conn:
         return {
-            "totals": conn.execute(sa.text("SELECT user_id, verified, ctf, zone, game_platform_id"
-                                           " FROM achievement_solve_totals ORDER BY 1")).all(),
-            "categories": conn.execute(sa.text("SELECT * FROM achievement_solve_categories ORDER BY 1, 2")).all(),
+            "totals": conn.execute(sa.text("SELECT user_id, verified, ctf, zone, game_platform_id, longest_run,"
+                                           " last_run_first, last_run_last FROM achievement_solve_totals"
+                                           " ORDER BY 1")).all(),
+            "categories": conn.execute(sa.text("SELECT user_id, category, solves FROM achievement_solve_categories"
+                                               " ORDER BY 1, 2")).all(),
             "runs": conn.execute(sa.text("SELECT * FROM achievement_solve_runs ORDER BY 1, 2")).all(),
         }  # fmt: skip
 
