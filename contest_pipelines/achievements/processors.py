@@ -246,6 +246,9 @@ def reconcile(
         with engine.begin() as conn:  # the failure is on record for the admin route and the next tick retries
             checkpoint.record_error(conn, processor.achievement_id, f"{type(exc).__name__}: {exc}")
         raise
+    if rebuild:  # the next tick's plans need the progress table's new size (autovacuum may come later)
+        with engine.begin() as conn:
+            conn.execute(sa.text("ANALYZE achievement_progress"))
     if announce is not None:  # after the commit: a player never hears of an award a rollback took back
         for r in recorded:
             try:

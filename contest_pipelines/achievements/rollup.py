@@ -236,6 +236,9 @@ def refresh(engine: sa.Engine, consumers: list[str], *, rebuild: bool = False) -
             conn.execute(sa.text(PRUNE_SQL), {"consumers": consumers})
         ms = int((time.monotonic() - started) * 1000)
         checkpoint.advance(conn, CHECKPOINT, hi, None, players=changed, changed=changed, completed=0, ms=ms)
+    if lo == 0:  # refilled: the next refresh's plans need the tables' new size (autovacuum may come later)
+        with engine.begin() as conn:
+            conn.execute(sa.text(f"ANALYZE {', '.join(TABLES)}"))
     return RefreshReport(changed, reset, int((time.monotonic() - started) * 1000))
 
 

@@ -110,12 +110,15 @@ DIRTY_STREAK = f"{DIRTY_BOTH} UNION ALL SELECT user_id, NULL::timestamptz FROM p
 KEYS = "unnest(CAST(:keys AS text[]), CAST(:since AS timestamptz[])) AS k(user_id, since)"
 KEEP = "p.complete AND p.completed_at <= k.since"
 # Players the rollup changed since the checkpoint, at the earliest new event among those changes (from
-# the change log; NULL when the log does not go back that far: a first tick, a rebuild).
+# the change log; NULL when the log does not go back that far: a first tick, a rebuild). One index probe
+# per player: the planner cannot know how many rows are above a fresh checkpoint (the statistics of an
+# ever-growing xid column are always behind), and a join it believed to be one row ran 8,000 x 8,000.
 DIRTY_ROLLUP = f"""
     SELECT t.user_id, CASE WHEN CAST(:lo AS text)::xid8 > '0'::xid8 THEN c.at END
     FROM achievement_solve_totals t
-    LEFT JOIN (SELECT user_id, CASE WHEN NOT bool_or(at IS NULL) THEN min(at) END AS at
-               FROM achievement_solve_changes WHERE {SINCE} GROUP BY user_id) c USING (user_id)
+    CROSS JOIN LATERAL (
+        SELECT CASE WHEN count(*) > 0 AND NOT bool_or(c.at IS NULL) THEN min(c.at) END AS at
+        FROM achievement_solve_changes c WHERE c.user_id = t.user_id AND c.{SINCE}) c
     WHERE t.{SINCE}
 """
 ROLLUP_COUNT = f"""
@@ -161,12 +164,11 @@ ROLLUP_STREAK = f"""
     WHERE t.longest_run > 0
 """
 # A key's categories the rollup changed since the checkpoint (a category it did not change derives the
-# same as before), or all of them when the key's change has no time (a player re-derived, a rebuild).
+# same as before), or all of them when the key's change has no time (a player re-derived, a rebuild):
+# read per key by index (see DIRTY_ROLLUP on estimates above a checkpoint).
 CHANGED_CATEGORIES = f"""
-    SELECT c.* FROM achievement_solve_categories c WHERE c.{SINCE}
-    UNION ALL
     SELECT c.* FROM achievement_solve_categories c
-    WHERE c.user_id = ANY(ARRAY(SELECT k.user_id FROM {KEYS} WHERE k.since IS NULL)) AND NOT c.{SINCE}
+    WHERE c.user_id = t.user_id AND (k.since IS NULL OR c.{SINCE})
 """
 ROLLUP_CATEGORY = f"""
     SELECT c.user_id || ':' || c.category AS specifier, c.user_id, c.solves AS steps,
@@ -176,7 +178,7 @@ ROLLUP_CATEGORY = f"""
                       ORDER BY s.solved_at OFFSET CAST(:step_count AS int) - 1 LIMIT 1) END AS reached_at,
            NULL::int AS amount, jsonb_build_object('category', c.category) AS detail
     FROM {KEYS} JOIN achievement_solve_totals t USING (user_id)
-    JOIN ({CHANGED_CATEGORIES}) c USING (user_id)
+    CROSS JOIN LATERAL ({CHANGED_CATEGORIES}) c
     LEFT JOIN achievement_progress p ON p.achievement_id = :id AND p.specifier = c.user_id || ':' || c.category
     WHERE NOT coalesce({KEEP}, false)  -- a complete category no new event precedes cannot change
 """

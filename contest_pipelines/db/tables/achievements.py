@@ -108,7 +108,6 @@ achievement_solve_categories = sa.Table(
     sa.Column("solves", sa.Integer, nullable=False),
     write_xid_column(),  # also stamped on update: the categories a tick looks at
 )
-sa.Index("ix_achievement_solve_categories_write_xid", achievement_solve_categories.c.write_xid)
 # Runs of consecutive local days (the player's zone) with a solve of either kind: gaps and islands.
 achievement_solve_runs = sa.Table(
     "achievement_solve_runs",
@@ -132,7 +131,8 @@ achievement_solve_changes = sa.Table(
 sa.Index(
     "ix_achievement_solve_changes_user_id", achievement_solve_changes.c.user_id, achievement_solve_changes.c.write_xid
 )
-sa.Index("ix_achievement_solve_changes_write_xid", achievement_solve_changes.c.write_xid)
+# No index on write_xid alone: the planner, which cannot know how many rows are above a fresh checkpoint,
+# chose it for a per-player probe and scanned every new row once per player.
 # Source rows a refresh counted above its horizon (read again by the next one, skipped then), by key
 # ('c:<syned user>:<solve id>', 'd:<detection id>'); deleted once the checkpoint passes them.
 achievement_solve_consumed = sa.Table(

@@ -56,7 +56,6 @@ def upgrade() -> None:
     op.execute(f"ALTER TABLE achievement_solve_categories ADD COLUMN {WRITE_XID}")
     op.execute("CREATE TRIGGER stamp_write_xid BEFORE UPDATE ON achievement_solve_categories FOR EACH ROW"
                " EXECUTE FUNCTION stamp_write_xid()")  # fmt: skip
-    op.create_index("ix_achievement_solve_categories_write_xid", "achievement_solve_categories", ["write_xid"])
     op.create_table(
         "achievement_solve_runs",
         sa.Column("user_id", sa.Text, primary_key=True),
@@ -72,7 +71,6 @@ def upgrade() -> None:
     )
     op.execute(f"ALTER TABLE achievement_solve_changes ADD COLUMN {WRITE_XID}")
     op.create_index("ix_achievement_solve_changes_user_id", "achievement_solve_changes", ["user_id", "write_xid"])
-    op.create_index("ix_achievement_solve_changes_write_xid", "achievement_solve_changes", ["write_xid"])
     op.create_table("achievement_solve_consumed", sa.Column("row_key", sa.Text, primary_key=True))
     op.execute(f"ALTER TABLE achievement_solve_consumed ADD COLUMN {WRITE_XID}")
     op.create_index("ix_achievement_solve_consumed_write_xid", "achievement_solve_consumed", ["write_xid"])
