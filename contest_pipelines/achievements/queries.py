@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
+from contest_pipelines.achievements import rollup
 from contest_pipelines.db.tables import (
     achievement_checkpoints,
     achievement_progress,
@@ -71,12 +72,18 @@ def current_streak(days: sa.Row, now: datetime) -> int:
 
 
 def processors(conn: sa.Connection) -> list[dict]:
-    """Every catalog row with its processor's checkpoint and last run (never run: nulls)."""
+    """Every catalog row with its processor's checkpoint and last run (never run: nulls), then the solve
+    rollup's (`solve_rollup`: players changed, its duration and last error; always active)."""
     c = achievement_checkpoints
+    catalog = sa.select(achievements.c.id, achievements.c.active).subquery()
+    stages = sa.union_all(
+        sa.select(catalog.c.id, catalog.c.active, sa.literal(0).label("rank")),
+        sa.select(sa.literal(rollup.CHECKPOINT), sa.true(), sa.literal(1)),
+    ).subquery()
     rows = conn.execute(
         sa.select(
-            achievements.c.id,
-            achievements.c.active,
+            stages.c.id,
+            stages.c.active,
             sa.cast(c.c.lower_xid, sa.Text).label("lower_xid"),
             c.c.clock_at,
             c.c.last_run_at,
@@ -86,8 +93,8 @@ def processors(conn: sa.Connection) -> list[dict]:
             c.c.last_duration_ms,
             c.c.last_error,
         )  # fmt: skip
-        .select_from(achievements.outerjoin(c, c.c.processor == achievements.c.id))
-        .order_by(achievements.c.id)
+        .select_from(stages.outerjoin(c, c.c.processor == stages.c.id))
+        .order_by(stages.c.rank, stages.c.id)
     ).all()
     return [
         {

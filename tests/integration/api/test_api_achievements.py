@@ -59,3 +59,5 @@ def test_operators_see_each_processors_checkpoint_and_last_run(client):
     solves = states["solves_10"]
     assert solves["lastPlayersTouched"] == 1 and solves["lastNewlyCompleted"] == 1 and solves["lastError"] is None
     assert int(solves["checkpointXid"]) > 0 and solves["lastRunAt"] is not None
+    rollup = states["solve_rollup"]  # the stage the solve processors read, listed after the catalog
+    assert list(states)[-1] == "solve_rollup" and rollup["lastPlayersTouched"] >= 1 and rollup["lastError"] is None
