@@ -235,10 +235,11 @@ def reconcile(
 ) -> TickReport:
     """One tick of one processor, in one transaction (a rebuild too: nothing half-applied is ever seen).
     `now` is the tick's clock (awards time makes due: a week ending); injected in tests. A processor that
-    reads the solve rollup first brings it up to date in a transaction of its own (`refresh`; with
-    `rebuild`, the rollup is rebuilt from the sources too)."""
+    reads the solve rollup first brings it up to date in a transaction of its own (`refresh`); its
+    `rebuild` re-derives it from the rollup as it stands (`reconcile_all(rebuild=True)` and the rollup's
+    own asset rebuild the rollup from the sources)."""
     if processor.rollup and refresh:
-        refresh_rollup(engine, rebuild=rebuild)
+        refresh_rollup(engine)
     try:
         with engine.begin() as conn:
             report, recorded = _tick(conn, processor, now or datetime.now(UTC), rebuild=rebuild)

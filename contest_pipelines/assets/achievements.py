@@ -4,7 +4,13 @@ processor alone; materialising one is one tick of its `reconcile`."""
 import dagster as dg
 
 from contest_pipelines import events
-from contest_pipelines.achievements.processors import REGISTRY, Processor, broken_completions, reconcile
+from contest_pipelines.achievements.processors import (
+    REGISTRY,
+    Processor,
+    broken_completions,
+    reconcile,
+    refresh_rollup,
+)
 from contest_pipelines.resources import PostgresResource, RedisResource
 
 ACHIEVEMENTS_GROUP = "achievements"
@@ -20,6 +26,7 @@ SOURCES = {
     "profile_complete": ["verified_solves"],
 }
 STICKY_CHECK = "completions_are_sticky"
+ROLLUP = "achievement_solve_rollup"
 
 
 class TickConfig(dg.Config):
@@ -37,7 +44,7 @@ def achievement_asset(processor: Processor) -> dg.AssetsDefinition:
         group_name=ACHIEVEMENTS_GROUP,
         owners=["team:achievements"],
         kinds={"postgres"},
-        deps=SOURCES.get(processor.achievement_id, SOLVES),
+        deps=[ROLLUP] if processor.rollup else SOURCES.get(processor.achievement_id, SOLVES),
         description=f"Players' progress on `{processor.achievement_id}`, re-derived from the source rows that changed "
         "since the processor's checkpoint (docs/achievements.md).",
         check_specs=[
@@ -68,4 +75,25 @@ def achievement_asset(processor: Processor) -> dg.AssetsDefinition:
     return _asset
 
 
-achievement_assets = [achievement_asset(p) for p in REGISTRY]
+class RollupConfig(dg.Config):
+    """Set in the launchpad: `rebuild` refills the rollup from one scan of the sources."""
+
+    rebuild: bool = False
+
+
+@dg.asset(
+    name=ROLLUP,
+    group_name=ACHIEVEMENTS_GROUP,
+    owners=["team:achievements"],
+    kinds={"postgres"},
+    deps=SOLVES,
+    description="Per player: solves counted, CTF solves per category, runs of local days; kept from new solves "
+    "only. What the solve tiers, the streaks and the category specialist read (docs/achievements.md).",
+)
+def achievement_solve_rollup(config: RollupConfig, postgres: PostgresResource) -> dg.MaterializeResult:
+    report = refresh_rollup(postgres.engine(), rebuild=config.rebuild)
+    metadata = {"players_changed": report.players, "players_rederived": report.reset, "duration_ms": report.duration_ms}
+    return dg.MaterializeResult(metadata=metadata)
+
+
+achievement_assets = [achievement_solve_rollup, *(achievement_asset(p) for p in REGISTRY)]

@@ -59,7 +59,7 @@ def test_definitions_load_and_name_every_definition(env):
         *(dg.AssetKey(f"achievement_{a}") for a in
           ("first_verified_solve", "first_ctf_solve", "solves_10", "solves_100", "solves_1000", "streak_7",
            "streak_30", "category_specialist", "flash_ctf_participant", "room_winner", "weekly_top10",
-           "profile_complete")),
+           "profile_complete", "solve_rollup")),
     }  # fmt: skip
     assert repo.assets_defs_by_key[dg.AssetKey("upcoming_contests")].partitions_def.get_partition_keys() == [
         "codeforces", "leetcode", "codechef", "atcoder", "hackerrank", "geeksforgeeks", "code360"]  # fmt: skip

@@ -190,6 +190,10 @@ def test_each_processor_is_an_asset_whose_check_catches_a_changed_award(world, e
     assert {e.data["completedAt"] for e in announced} == {T0.isoformat(), (T0 + timedelta(minutes=9)).isoformat()}
     metadata = result.asset_materializations_for_node("achievement_solves_10")[0].metadata
     assert metadata["newly_completed"].value == 1 and metadata["players_touched"].value == 1
+    rollup = result.asset_materializations_for_node("achievement_solve_rollup")[0].metadata
+    assert rollup["players_changed"].value >= 1  # the solve tiers, streaks and categories read it, downstream
+    upstream = {a.key: a for a in achievement_assets}[dg.AssetKey("achievement_streak_7")].dependency_keys
+    assert upstream == {dg.AssetKey("achievement_solve_rollup")}
     checks = result.get_asset_check_evaluations()
     assert len(checks) == len(PROCESSORS) and all(c.passed for c in checks)
     with world.begin() as conn:  # something outside the processors changes a completed award's amount
