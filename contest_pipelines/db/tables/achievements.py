@@ -94,8 +94,10 @@ achievement_solve_totals = sa.Table(
     sa.Column("last_run_first", sa.Date, nullable=True),
     sa.Column("last_run_last", sa.Date, nullable=True),
     write_xid_column(),  # also stamped on update (trigger stamp_write_xid)
+    postgresql_with={"fillfactor": 80},  # rewritten by every refresh that changes the player: HOT updates
 )
-sa.Index("ix_achievement_solve_totals_write_xid", achievement_solve_totals.c.write_xid)
+# No index on write_xid: each refresh restamps every player it changes, and an indexed column would make
+# every one of those updates a new index entry in each index (not HOT); the readers scan the table instead.
 sa.Index("ix_achievement_solve_totals_game_platform_id", achievement_solve_totals.c.game_platform_id)
 # The tables below hold no foreign key (a check per row made a rebuild's millions of inserts slow): a
 # player's rows go with their totals row (trigger achievement_solve_forget, migration 0011).
@@ -107,6 +109,7 @@ achievement_solve_categories = sa.Table(
     sa.Column("category", sa.Text, primary_key=True),
     sa.Column("solves", sa.Integer, nullable=False),
     write_xid_column(),  # also stamped on update: the categories a tick looks at
+    postgresql_with={"fillfactor": 80},
 )
 # Runs of consecutive local days (the player's zone) with a solve of either kind: gaps and islands.
 achievement_solve_runs = sa.Table(
@@ -117,7 +120,6 @@ achievement_solve_runs = sa.Table(
     sa.Column("last_day", sa.Date, nullable=False),
     sa.Column("length", sa.Integer, nullable=False),
 )
-sa.Index("ix_achievement_solve_runs_length", achievement_solve_runs.c.user_id, achievement_solve_runs.c.length)
 # One row per player per refresh that changed them, with the earliest event time among the new rows
 # (NULL: no time of its own, a zone change): lets a processor keep a completion no new event precedes.
 # Pruned below every solve processor's checkpoint.

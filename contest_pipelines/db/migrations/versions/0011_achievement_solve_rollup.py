@@ -45,7 +45,7 @@ def upgrade() -> None:
     op.execute(f"ALTER TABLE achievement_solve_totals ADD COLUMN {WRITE_XID}")
     op.execute("CREATE TRIGGER stamp_write_xid BEFORE UPDATE ON achievement_solve_totals FOR EACH ROW"
                " EXECUTE FUNCTION stamp_write_xid()")  # fmt: skip
-    op.create_index("ix_achievement_solve_totals_write_xid", "achievement_solve_totals", ["write_xid"])
+    op.execute("ALTER TABLE achievement_solve_totals SET (fillfactor = 80)")  # restamped by refreshes: HOT
     op.create_index("ix_achievement_solve_totals_game_platform_id", "achievement_solve_totals", ["game_platform_id"])
     op.create_table(
         "achievement_solve_categories",
@@ -54,6 +54,7 @@ def upgrade() -> None:
         sa.Column("solves", sa.Integer, nullable=False),
     )
     op.execute(f"ALTER TABLE achievement_solve_categories ADD COLUMN {WRITE_XID}")
+    op.execute("ALTER TABLE achievement_solve_categories SET (fillfactor = 80)")
     op.execute("CREATE TRIGGER stamp_write_xid BEFORE UPDATE ON achievement_solve_categories FOR EACH ROW"
                " EXECUTE FUNCTION stamp_write_xid()")  # fmt: skip
     op.create_table(
@@ -63,7 +64,6 @@ def upgrade() -> None:
         sa.Column("last_day", sa.Date, nullable=False),
         sa.Column("length", sa.Integer, nullable=False),
     )
-    op.create_index("ix_achievement_solve_runs_length", "achievement_solve_runs", ["user_id", "length"])
     op.create_table(
         "achievement_solve_changes",
         sa.Column("user_id", sa.Text, nullable=False),
