@@ -133,22 +133,37 @@ APPLY_SQL = (
     """INSERT INTO achievement_solve_categories AS c (user_id, category, solves)
        SELECT user_id, category, count(*) FROM rollup_new WHERE NOT verified AND category <> '' GROUP BY 1, 2
        ON CONFLICT (user_id, category) DO UPDATE SET solves = c.solves + excluded.solves""",
-    # Runs: the new days, and the days of every run within a day of their span, re-derived together.
+    # Runs: the new days no run covers yet (a day inside the player's last run, or after it, is known from
+    # their totals row; an earlier one, a backfill, is looked up), and the days of every run within a day
+    # of their span, re-derived together.
     "ANALYZE rollup_new",  # a temporary table has no statistics until analysed: the plans below need them
-    """CREATE TEMP TABLE rollup_days ON COMMIT DROP AS SELECT DISTINCT user_id, day FROM rollup_new""",
+    """CREATE TEMP TABLE rollup_days ON COMMIT DROP AS
+       SELECT DISTINCT n.user_id, n.day FROM rollup_new n JOIN achievement_solve_totals t USING (user_id)
+       WHERE CASE WHEN n.day BETWEEN t.last_run_first AND t.last_run_last THEN false
+                  WHEN t.last_run_last IS NULL OR n.day > t.last_run_last THEN true
+                  ELSE NOT EXISTS (SELECT 1 FROM (SELECT r.last_day FROM achievement_solve_runs r
+                                                  WHERE r.user_id = n.user_id AND r.first_day <= n.day
+                                                  ORDER BY r.first_day DESC LIMIT 1) r WHERE r.last_day >= n.day)
+             END""",
     """CREATE TEMP TABLE rollup_span ON COMMIT DROP AS
        SELECT user_id, min(day) - 1 AS lo, max(day) + 1 AS hi FROM rollup_days GROUP BY user_id""",
     "ANALYZE rollup_span",
-    # The runs within a day of the span: the last one starting on or before its first day, and those
-    # starting inside it (two index ranges per player, not their every run).
+    # The runs within a day of the span. New days after the last run (the usual case): the last run if it
+    # ends the day before; otherwise the last run starting on or before the span and those starting
+    # inside it (two index ranges per player, not their every run).
     """CREATE TEMP TABLE rollup_touched ON COMMIT DROP AS
-       SELECT r.* FROM rollup_span s CROSS JOIN LATERAL (
+       SELECT t.user_id, t.last_run_first AS first_day, t.last_run_last AS last_day,
+              t.last_run_last - t.last_run_first + 1 AS length
+       FROM rollup_span s JOIN achievement_solve_totals t USING (user_id)
+       WHERE s.lo >= t.last_run_last AND t.last_run_last = s.lo
+       UNION ALL
+       SELECT r.* FROM rollup_span s JOIN achievement_solve_totals t USING (user_id) CROSS JOIN LATERAL (
            (SELECT * FROM achievement_solve_runs r WHERE r.user_id = s.user_id AND r.first_day <= s.lo
             ORDER BY r.first_day DESC LIMIT 1)
            UNION ALL
            SELECT * FROM achievement_solve_runs r WHERE r.user_id = s.user_id AND r.first_day > s.lo
              AND r.first_day <= s.hi) r
-       WHERE r.last_day >= s.lo""",
+       WHERE s.lo < t.last_run_last AND r.last_day >= s.lo""",
     "ANALYZE rollup_touched",
     """INSERT INTO rollup_days SELECT user_id, generate_series(first_day, last_day, interval '1 day')::date
        FROM rollup_touched""",
@@ -168,14 +183,14 @@ APPLY_SQL = (
            verified = CASE WHEN x.verified > 0 THEN (SELECT count(DISTINCT problem_id) FROM detections d
                                                      WHERE d.user_id = t.user_id) ELSE t.verified END,
            longest_run = greatest(t.longest_run, r.longest),
-           last_run_first = CASE WHEN t.last_run_last IS NULL OR r.last_day >= t.last_run_last THEN r.first_day
+           last_run_first = CASE WHEN r.last_day >= t.last_run_last OR t.last_run_last IS NULL THEN r.first_day
                                  ELSE t.last_run_first END,
            last_run_last = greatest(t.last_run_last, r.last_day)
        FROM (SELECT user_id, count(*) FILTER (WHERE NOT verified) AS ctf, count(*) FILTER (WHERE verified) AS verified
              FROM rollup_new GROUP BY user_id) x
-       JOIN (SELECT DISTINCT ON (user_id) user_id, first_day, last_day,
-                    max(length) OVER (PARTITION BY user_id) AS longest
-             FROM rollup_runs ORDER BY user_id, last_day DESC) r USING (user_id)
+       LEFT JOIN (SELECT DISTINCT ON (user_id) user_id, first_day, last_day,
+                         max(length) OVER (PARTITION BY user_id) AS longest
+                  FROM rollup_runs ORDER BY user_id, last_day DESC) r USING (user_id)
        WHERE t.user_id = x.user_id""",
     # The change log: one row per player changed, at the earliest new event.
     """INSERT INTO achievement_solve_changes (user_id, at) SELECT user_id, min(at) FROM rollup_new GROUP BY user_id""",
@@ -183,6 +198,10 @@ APPLY_SQL = (
     f"""INSERT INTO achievement_solve_consumed (row_key, write_xid) SELECT row_key, write_xid FROM rollup_new
         WHERE write_xid >= {HI} ON CONFLICT DO NOTHING""",
     f"DELETE FROM achievement_solve_consumed WHERE write_xid < {HI}",
+)
+# A rebuild: every player changed, with no time of their own (each reader re-derives everyone).
+LOG_EVERYONE_SQL = (
+    "INSERT INTO achievement_solve_changes (user_id, at) SELECT user_id, NULL FROM achievement_solve_totals"
 )
 LOG_RESET_SQL = "INSERT INTO achievement_solve_changes (user_id, at) SELECT unnest(CAST(:users AS text[])), NULL"
 # Rows every processor reading the rollup has consumed (an inactive one keeps its checkpoint, and rows).
@@ -219,7 +238,7 @@ def refresh(engine: sa.Engine, consumers: list[str], *, rebuild: bool = False) -
             conn.execute(sa.text("SET LOCAL work_mem = '256MB'"))  # one sort of every solve's day, in memory
             conn.execute(sa.text("SET LOCAL enable_nestloop = off"))  # hash joins over whole tables
             _derive_whole(conn, bounds, users=None)
-            players = conn.execute(sa.text("SELECT count(*) FROM achievement_solve_totals")).scalar_one()
+            players = conn.execute(sa.text(LOG_EVERYONE_SQL)).rowcount
             reset = changed = players
         else:
             reset_users = sorted(conn.execute(sa.text(RESET_SQL), bounds).scalars())

@@ -109,17 +109,17 @@ DIRTY_STREAK = f"{DIRTY_BOTH} UNION ALL SELECT user_id, NULL::timestamptz FROM p
 # event that reached the step count, in the sources, by index, reading no more than that many rows.
 KEYS = "unnest(CAST(:keys AS text[]), CAST(:since AS timestamptz[])) AS k(user_id, since)"
 KEEP = "p.complete AND p.completed_at <= k.since"
-# Players the rollup changed since the checkpoint, at the earliest new event among those changes (from
-# the change log; NULL when the log does not go back that far: a first tick, a rebuild). One index probe
-# per player: the planner cannot know how many rows are above a fresh checkpoint (the statistics of an
-# ever-growing xid column are always behind), and a join it believed to be one row ran 8,000 x 8,000.
+# Players the rollup changed since the checkpoint, at the earliest new event among those changes: the
+# change log, which has a row for every change the rollup makes (a rebuild logs everyone, with no time).
+# From the beginning (a first tick, a reader's rebuild), every player the rollup knows, with no time.
+# The log is short (pruned below every reader's checkpoint): one scan, grouped, whatever the planner
+# believes about rows above a fresh checkpoint (the statistics of an ever-growing xid column are always
+# behind: a join it believed to be one row ran 8,000 x 8,000).
 DIRTY_ROLLUP = f"""
-    SELECT t.user_id, CASE WHEN CAST(:lo AS text)::xid8 > '0'::xid8 THEN c.at END
-    FROM achievement_solve_totals t
-    CROSS JOIN LATERAL (
-        SELECT CASE WHEN count(*) > 0 AND NOT bool_or(c.at IS NULL) THEN min(c.at) END AS at
-        FROM achievement_solve_changes c WHERE c.user_id = t.user_id AND c.{SINCE}) c
-    WHERE t.{SINCE}
+    SELECT user_id, CASE WHEN NOT bool_or(at IS NULL) THEN min(at) END FROM achievement_solve_changes
+    WHERE {SINCE} AND CAST(:lo AS text)::xid8 > '0'::xid8 GROUP BY user_id
+    UNION ALL
+    SELECT user_id, NULL FROM achievement_solve_totals WHERE CAST(:lo AS text)::xid8 = '0'::xid8
 """
 ROLLUP_COUNT = f"""
     SELECT t.user_id AS specifier, t.user_id, t.verified + t.ctf AS steps,
