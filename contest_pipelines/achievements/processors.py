@@ -197,7 +197,8 @@ def _tick(conn: sa.Connection, processor: Processor, now: datetime, *, rebuild: 
     if row.gated_on and processor.user_keyed:
         waiting = conn.execute(sa.text(GATE_WAITING_SQL), {"id": row.id, "gate": row.gated_on, "lo": str(lo)})
         keys.update((user, None) for user in waiting.scalars() if user not in keys)
-    derive = processor.rollup if processor.rollup and row.starts_at is None else processor.derive
+    from_rollup = processor.rollup is not None and row.starts_at is None  # the rollup counts all history
+    derive = processor.rollup if from_rollup else processor.derive
     players, written, completed = 0, [], []
     # Sorts and hashes of a few hundred thousand solves: in memory rather than spilled (4 MB default).
     conn.execute(sa.text("SET LOCAL work_mem = '64MB'"))
@@ -205,7 +206,7 @@ def _tick(conn: sa.Connection, processor: Processor, now: datetime, *, rebuild: 
     conn.execute(sa.text("SET LOCAL jit = off"))
     # Most players, from the sources: hash joins over whole tables, not a probe per player (the rollup's
     # derivations are probes by design: a few index reads per player).
-    if derive is processor.derive and (rebuild or len(keys) > BULK_KEYS):
+    if not from_rollup and (rebuild or len(keys) > BULK_KEYS):
         conn.execute(sa.text("SET LOCAL enable_nestloop = off"))
     if keys:
         ordered = sorted(keys)
