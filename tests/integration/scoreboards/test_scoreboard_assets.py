@@ -75,7 +75,8 @@ def test_the_data_map_follows_the_data():
     assert upstream("tournament_scoreboards") == upstream("league_scoreboards") == {"settlement_ledger"}
     assert upstream("game_platform_sync_state") == {"challenge_solves"}
     assert upstream("calendar_pushes") == {"upcoming_contests"}
-    assert upstream("achievement_solves_10") == {"verified_solves", "challenge_solves"}
+    assert upstream("achievement_solve_rollup") == {"verified_solves", "challenge_solves"}
+    assert upstream("achievement_solves_10") == upstream("achievement_streak_7") == {"achievement_solve_rollup"}
     assert upstream("achievement_room_winner") == {"settlement_ledger"}
     groups = {k.to_user_string(): graph.get(k).group_name for k in graph.get_all_asset_keys()}
     assert groups["room_scoreboards"] == "scoring" and groups["verified_solves"] == "player_sync"
