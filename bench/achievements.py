@@ -27,6 +27,7 @@ captured from the tick, re-run after it in a transaction rolled back; the upsert
     .venv/bin/python bench/achievements.py --quick                  # 1/20 of every size: a smoke run
     .venv/bin/python bench/achievements.py [--players 20000] [--ctf-solves 5000000] [--verified 500000] [--rooms 200]
     .venv/bin/python bench/achievements.py --quick --explain streak_7
+    .venv/bin/python bench/achievements.py --keep-db cp_bench_kept   # load once, re-run the phases (drop it after)
 
 PostgreSQL: the server of DATABASE_URL when set, else the embedded one under .data/bench. No Redis (nothing is
 announced).
@@ -549,13 +550,22 @@ def phase_verify(engine: sa.Engine) -> bool:
 # ---------------------------------------------------------------------------------------------- main
 
 
-def open_database(stack: ExitStack) -> sa.Engine:
-    """A fresh, migrated database on the server of DATABASE_URL (else the embedded one), dropped on exit."""
+def open_database(stack: ExitStack, keep: str | None = None) -> tuple[sa.Engine, bool]:
+    """A fresh, migrated database on the server of DATABASE_URL (else the embedded one), dropped on exit; with
+    `keep`, that database, created (and loaded by the caller) the first time and kept. (engine, needs loading)."""
     server = postgres_server(DATA_DIR)
-    name = f"cp_bench_achievements_{uuid.uuid4().hex[:8]}"
-    create_database(server.url, name)
-    stack.callback(print, f"dropped database {name}")
-    stack.callback(drop_database, server.url, name)
+    name = keep or f"cp_bench_achievements_{uuid.uuid4().hex[:8]}"
+    fresh = True
+    if keep:
+        admin = get_engine(server.url)
+        with admin.connect() as conn:
+            fresh = not conn.execute(sa.text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}).first()
+        admin.dispose()
+    if fresh:
+        create_database(server.url, name)
+    if not keep:
+        stack.callback(print, f"dropped database {name}")
+        stack.callback(drop_database, server.url, name)
     url = with_path(server.url, f"/{name}")
     upgrade(url)
     engine = get_engine(url)
@@ -565,7 +575,16 @@ def open_database(stack: ExitStack) -> sa.Engine:
         settings = {k: conn.execute(sa.text(f"SHOW {k}")).scalar_one() for k in ("shared_buffers", "work_mem")}
     print(f"PostgreSQL {version} from {server.source} (database {name}), {settings}, {os.cpu_count()} CPUs")
     FIG.update(postgres=version, cpus=os.cpu_count())
-    return engine
+    return engine, fresh
+
+
+def forget_last_run(engine: sa.Engine) -> None:
+    """A kept database: the previous run's tick solves and snapshots go (the rebuild that follows re-derives
+    everything from the sources)."""
+    with engine.begin() as conn:
+        conn.execute(sa.text("DELETE FROM challenge_solves WHERE challenge_solve_id LIKE 'tick-%'"))
+        conn.execute(sa.text("DELETE FROM detections WHERE problem_id LIKE 'tick-%'"))
+        conn.execute(sa.text("DROP TABLE IF EXISTS bench_after_tick, bench_after_rebuild"))
 
 
 def main() -> int:
@@ -579,6 +598,9 @@ def main() -> int:
     parser.add_argument("--explain", metavar="ID", choices=sorted(processors.PROCESSORS),
                         help="EXPLAIN ANALYZE this processor's derive + upsert during the tick")  # fmt: skip
     parser.add_argument("--seed", type=float, default=0.42, help="setseed() of the data (-1..1)")
+    parser.add_argument("--keep-db", metavar="NAME",
+                        help="load into database NAME once and keep it; later runs with the same NAME skip the load"
+                             " (~7 min at full size; pass the same sizes)")  # fmt: skip
     args = parser.parse_args()
     s = sizes(args)
     FIG.update(asdict(s))
@@ -586,8 +608,12 @@ def main() -> int:
     started, ok = time.perf_counter(), False
     try:
         with ExitStack() as stack:  # the database is dropped on success, errors and Ctrl-C alike
-            engine = open_database(stack)
-            load(engine, s, args.seed)
+            engine, fresh = open_database(stack, args.keep_db)
+            if fresh:
+                load(engine, s, args.seed)
+            else:
+                print(f"kept database {args.keep_db}: not loaded again", flush=True)
+                forget_last_run(engine)
             floor_all, floor_solves = floor(engine)
             rebuild_total = phase_rebuild(engine, floor_all, floor_solves)
             ticked = phase_tick(engine, s, rebuild_total, args.explain)
