@@ -85,7 +85,7 @@ STREAK = f"""
         FROM days
     ),
     runs AS (
-        SELECT user_id, min(day) AS first_day, max(day) AS last_day, count(*)::int AS len
+        SELECT user_id, min(day) AS first_day, count(*)::int AS len
         FROM islands GROUP BY user_id, grp
     ),
     per_user AS (
