@@ -161,8 +161,8 @@ REGISTRY: list[Processor] = [
     solve_count("solves_10"),  # the tiers in order: a gate completes before the tier it opens is ticked
     solve_count("solves_100"),
     solve_count("solves_1000"),
-    Processor("streak_7", sources.DIRTY_ROLLUP, sources.STREAK, rollup=sources.ROLLUP_STREAK),
-    Processor("streak_30", sources.DIRTY_ROLLUP, sources.STREAK, rollup=sources.ROLLUP_STREAK),
+    Processor("streak_7", sources.DIRTY_ROLLUP_STREAK, sources.STREAK, rollup=sources.ROLLUP_STREAK),
+    Processor("streak_30", sources.DIRTY_ROLLUP_STREAK, sources.STREAK, rollup=sources.ROLLUP_STREAK),
     Processor("category_specialist", sources.DIRTY_ROLLUP, sources.CATEGORY, rollup=sources.ROLLUP_CATEGORY),
     Processor("flash_ctf_participant", sources.DIRTY_FLASH, sources.FLASH),
     Processor("room_winner", sources.DIRTY_ROOM_WINNER, sources.ROOM_WINNER, user_keyed=False),
@@ -191,7 +191,7 @@ def _tick(conn: sa.Connection, processor: Processor, now: datetime, *, rebuild: 
     prune = processor.prune and not rebuild  # a rebuild looks at every award again
     dirty = conn.execute(
         sa.text(KEYS_SQL.format(dirty=processor.dirty)),
-        {"lo": str(lo), "now": now, "clock_at": clock_at, "prune": prune, "id": row.id},
+        {"lo": str(lo), "now": now, "clock_at": clock_at, "prune": prune, "id": row.id, "starts_at": row.starts_at},
     )
     keys = {key: since for key, since in dirty}
     if row.gated_on and processor.user_keyed:
@@ -204,9 +204,13 @@ def _tick(conn: sa.Connection, processor: Processor, now: datetime, *, rebuild: 
     conn.execute(sa.text("SET LOCAL work_mem = '64MB'"))
     # A tick's statements run in milliseconds to a second; JIT compiling them cost up to a second each.
     conn.execute(sa.text("SET LOCAL jit = off"))
-    # Most players, from the sources: hash joins over whole tables, not a probe per player (the rollup's
-    # derivations are probes by design: a few index reads per player).
-    if not from_rollup and (rebuild or len(keys) > BULK_KEYS):
+    # Most players, from the sources: hash joins over whole tables, not a probe per player. The rollup's
+    # derivations are probes by design, a few index reads per key, whatever the planner believes about the
+    # keys (it misjudged them into hashing every progress row of the achievement, twice).
+    if from_rollup:
+        conn.execute(sa.text("SET LOCAL enable_hashjoin = off"))
+        conn.execute(sa.text("SET LOCAL enable_mergejoin = off"))
+    elif rebuild or len(keys) > BULK_KEYS:
         conn.execute(sa.text("SET LOCAL enable_nestloop = off"))
     if keys:
         ordered = sorted(keys)

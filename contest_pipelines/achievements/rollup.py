@@ -80,6 +80,7 @@ WHOLE_CATEGORIES_SQL = """
           WHERE {gps} AND btrim(category) <> '' GROUP BY 1, 2) c
     JOIN players p ON p.game_platform_id = c.syned_user_id
     WHERE {p_users}
+    ORDER BY 1  -- a player's categories on one page: a tick reads them together
 """
 # Gaps and islands over every solve's local day (a verified problem at its first verification):
 # within a run, the day minus its dense rank is constant.
@@ -97,6 +98,7 @@ WHOLE_RUNS_SQL = """
                 JOIN (SELECT user_id, coalesce(time_zone, 'UTC') AS zone FROM players WHERE {users}) z
                   USING (user_id)) days) islands
     GROUP BY user_id, grp
+    ORDER BY 1, 2  -- a player's runs together
 """
 # Each player's longest run and last run (the one ending last), from the runs.
 WHOLE_STREAKS_SQL = """
@@ -175,13 +177,19 @@ APPLY_SQL = (
              FROM rollup_days) islands
        GROUP BY user_id, grp""",
     "INSERT INTO achievement_solve_runs (user_id, first_day, last_day, length) SELECT * FROM rollup_runs",
-    # One update per player (it stamps them): CTF solves added; verified problems recounted (a player's few
-    # detections, by index); runs only grow here, so the longest is the greater, and the last run is the
-    # re-derived one ending last unless an older one ends later (a backfilled day).
+    # The change log: one row per player changed, at the earliest new event, saying whether their longest
+    # run grew (runs only grow here: a re-derived run longer than the longest held), before the update below.
+    """INSERT INTO achievement_solve_changes (user_id, at, longest_grew)
+       SELECT x.user_id, x.at, coalesce(r.longest > t.longest_run, false)
+       FROM (SELECT user_id, min(at) AS at FROM rollup_new GROUP BY user_id) x
+       JOIN achievement_solve_totals t USING (user_id)
+       LEFT JOIN (SELECT user_id, max(length) AS longest FROM rollup_runs GROUP BY user_id) r USING (user_id)""",
+    # One update per player (it stamps them): solves added (a new detection here is a first verification of
+    # a problem, and the only new one of it: a repeat re-derives the player); runs only grow here, so the
+    # longest is the greater, and the last run is the re-derived one ending last unless an older one ends
+    # later (a backfilled day).
     """UPDATE achievement_solve_totals t
-       SET ctf = t.ctf + x.ctf,
-           verified = CASE WHEN x.verified > 0 THEN (SELECT count(DISTINCT problem_id) FROM detections d
-                                                     WHERE d.user_id = t.user_id) ELSE t.verified END,
+       SET ctf = t.ctf + x.ctf, verified = t.verified + x.verified,
            longest_run = greatest(t.longest_run, r.longest),
            last_run_first = CASE WHEN r.last_day >= t.last_run_last OR t.last_run_last IS NULL THEN r.first_day
                                  ELSE t.last_run_first END,
@@ -192,8 +200,6 @@ APPLY_SQL = (
                          max(length) OVER (PARTITION BY user_id) AS longest
                   FROM rollup_runs ORDER BY user_id, last_day DESC) r USING (user_id)
        WHERE t.user_id = x.user_id""",
-    # The change log: one row per player changed, at the earliest new event.
-    """INSERT INTO achievement_solve_changes (user_id, at) SELECT user_id, min(at) FROM rollup_new GROUP BY user_id""",
     # Counted above the horizon: read again next time, skipped then; below the new checkpoint, never again.
     f"""INSERT INTO achievement_solve_consumed (row_key, write_xid) SELECT row_key, write_xid FROM rollup_new
         WHERE write_xid >= {HI} ON CONFLICT DO NOTHING""",

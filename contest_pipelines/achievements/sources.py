@@ -98,8 +98,6 @@ STREAK = f"""
     FROM per_user u JOIN zones z USING (user_id)
     LEFT JOIN islands i ON i.user_id = u.user_id AND i.day = u.reached_day
 """
-# Solves, and a changed time zone (it moves every day boundary).
-DIRTY_STREAK = f"{DIRTY_BOTH} UNION ALL SELECT user_id, NULL::timestamptz FROM players WHERE {SINCE}"
 
 # --- from the solve rollup (rollup.py) -------------------------------------------------------------------
 # What the solve tiers, the streaks and the category specialist read when their catalog row has no
@@ -118,6 +116,21 @@ KEEP = "p.complete AND p.completed_at <= k.since"
 DIRTY_ROLLUP = f"""
     SELECT user_id, CASE WHEN NOT bool_or(at IS NULL) THEN min(at) END FROM achievement_solve_changes
     WHERE {SINCE} AND CAST(:lo AS text)::xid8 > '0'::xid8 GROUP BY user_id
+    UNION ALL
+    SELECT user_id, NULL FROM achievement_solve_totals WHERE CAST(:lo AS text)::xid8 = '0'::xid8
+"""
+# The streaks: only a change that made the player's longest run grow, or brought an event before their
+# completion, can change what they derive (the longest run is their progress and detail; the first run
+# that got long enough is when they completed, and a run that newly got that long has a new day before
+# the day it completed, so an event before the completion). With a starting point the derivation reads the
+# sources (the rollup counts all history): every change.
+DIRTY_ROLLUP_STREAK = f"""
+    SELECT user_id, CASE WHEN NOT bool_or(at IS NULL) THEN min(at) END FROM achievement_solve_changes c
+    WHERE c.{SINCE} AND CAST(:lo AS text)::xid8 > '0'::xid8
+    GROUP BY user_id
+    HAVING bool_or(c.longest_grew) OR bool_or(c.at IS NULL) OR CAST(:starts_at AS timestamptz) IS NOT NULL
+        OR EXISTS (SELECT 1 FROM achievement_progress p WHERE p.achievement_id = :id AND p.specifier = c.user_id
+                     AND p.complete AND p.completed_at > min(c.at))
     UNION ALL
     SELECT user_id, NULL FROM achievement_solve_totals WHERE CAST(:lo AS text)::xid8 = '0'::xid8
 """
@@ -165,10 +178,11 @@ ROLLUP_STREAK = f"""
 """
 # A key's categories the rollup changed since the checkpoint (a category it did not change derives the
 # same as before), or all of them when the key's change has no time (a player re-derived, a rebuild):
-# read per key by index (see DIRTY_ROLLUP on estimates above a checkpoint).
+# read per key by index (see DIRTY_ROLLUP on estimates above a checkpoint; OFFSET 0 keeps the planner
+# from flattening it into a hash of every player's categories).
 CHANGED_CATEGORIES = f"""
     SELECT c.* FROM achievement_solve_categories c
-    WHERE c.user_id = t.user_id AND (k.since IS NULL OR c.{SINCE})
+    WHERE c.user_id = t.user_id AND (k.since IS NULL OR c.{SINCE}) OFFSET 0
 """
 ROLLUP_CATEGORY = f"""
     SELECT c.user_id || ':' || c.category AS specifier, c.user_id, c.solves AS steps,

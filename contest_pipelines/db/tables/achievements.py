@@ -128,6 +128,8 @@ achievement_solve_changes = sa.Table(
     metadata,
     sa.Column("user_id", sa.Text, nullable=False),
     sa.Column("at", TZ, nullable=True),
+    # The player's longest run of days grew (true when unknown: re-derived whole, a rebuild).
+    sa.Column("longest_grew", sa.Boolean, nullable=False, server_default=sa.true()),
     write_xid_column(),
 )
 sa.Index(

@@ -75,3 +75,5 @@ detections = sa.Table(
 
 sa.Index("ix_detections_write_xid", detections.c.write_xid)
 sa.Index("ix_detections_user_id", detections.c.user_id, detections.c.cf_timestamp)  # achievements read per player
+# Has the player verified this problem before; their first verification of each (achievements).
+sa.Index("ix_detections_user_problem", detections.c.user_id, detections.c.problem_id, detections.c.cf_timestamp)

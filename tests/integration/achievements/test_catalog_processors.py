@@ -111,6 +111,27 @@ def test_streak_days_are_the_players_own_and_a_backfilled_day_joins_two_runs(wor
     assert row.detail["longestStreak"] == 8 and row.detail["timeZone"] == KOLKATA
 
 
+def test_a_solve_on_a_day_already_counted_only_matters_when_it_precedes_the_completion(world):
+    verified_at(world, "u2", SEVEN_UTC_DAYS)
+    tick(world, only=["streak_7", "streak_30"])
+    verified_at(world, "u2", [datetime(2026, 3, 4, 9, tzinfo=UTC)])  # Mar 4 had a solve: no run grows
+    seven, thirty = tick(world, only=["streak_7", "streak_30"])
+    assert (seven.players, thirty.players) == (1, 0)  # before streak_7's completion: looked at; streak_30 not
+    assert progress(world, "streak_7")["u2"].completed_at == SEVEN_UTC_DAYS[-1]
+    assert progress(world, "streak_30")["u2"].current_step == 7
+
+    verified_at(world, "u2", [datetime(2026, 3, 7, 8, tzinfo=UTC)])  # earlier on the day it completed
+    tick(world, only=["streak_7", "streak_30"])
+    row = progress(world, "streak_7")["u2"]
+    assert row.completed_at == datetime(2026, 3, 7, 8, tzinfo=UTC) and row.detail["longestStreak"] == 7
+
+    verified_at(world, "u2", [datetime(2026, 3, 8, 1, tzinfo=UTC)])  # a new day: the run grows to 8
+    seven, thirty = tick(world, only=["streak_7", "streak_30"])
+    assert (seven.players, thirty.players) == (1, 1)
+    assert progress(world, "streak_30")["u2"].current_step == 8
+    assert progress(world, "streak_7")["u2"].detail["longestStreak"] == 8
+
+
 def test_a_changed_time_zone_is_picked_up_without_a_new_solve(world):
     verified_at(world, "u2", SEVEN_UTC_DAYS)
     set_zone(world, "u2", KOLKATA)
