@@ -319,12 +319,17 @@ def rebuild(engine: sa.Engine, done: Callable[[TickReport, float], None] | None 
         done(TickReport(rollup.CHECKPOINT, refreshed.players, refreshed.players, [], refreshed.duration_ms), total)
     for p in REGISTRY:
         t0 = time.perf_counter()
-        report = reconcile(engine, p, rebuild=True, refresh=False)
+        report = reconcile(engine, p, rebuild=True, refresh=False, settle=False)
         wall = time.perf_counter() - t0
         total += wall
         if done:
             done(report, wall)
-    return total
+    t0 = time.perf_counter()
+    processors.settle_after_rebuild(engine)  # once, as reconcile_all(rebuild=True) does
+    wall = time.perf_counter() - t0
+    if done:
+        done(TickReport("vacuum_progress", 0, 0, [], int(wall * 1000)), wall)
+    return wall + total
 
 
 def phase_rebuild(engine: sa.Engine, floor_all: float, floor_solves: float) -> float:

@@ -83,10 +83,13 @@ WHOLE_CATEGORIES_SQL = """
     ORDER BY 1  -- a player's categories on one page: a tick reads them together
 """
 # Gaps and islands over every solve's local day (a verified problem at its first verification):
-# within a run, the day minus its dense rank is constant.
+# within a run, the day minus its dense rank is constant. The player's last run (the one ending last)
+# and longest go on their totals row; the runs before the last are the finished runs.
 WHOLE_RUNS_SQL = """
-    INSERT INTO achievement_solve_runs (user_id, first_day, last_day, length)
-    SELECT user_id, min(day), max(day), max(day) - min(day) + 1
+    WITH runs AS MATERIALIZED (
+    SELECT user_id, min(day) AS first_day, max(day) AS last_day, max(day) - min(day) + 1 AS length,
+           row_number() OVER (PARTITION BY user_id ORDER BY min(day) DESC) AS from_last,
+           max(max(day) - min(day) + 1) OVER (PARTITION BY user_id) AS longest
     FROM (SELECT user_id, day, day - (dense_rank() OVER (PARTITION BY user_id ORDER BY day))::int AS grp
           FROM (SELECT z.user_id COLLATE "C" AS user_id, (s.at AT TIME ZONE z.zone)::date AS day
                 FROM (SELECT user_id, to_timestamp(min(cf_timestamp)) AS at FROM detections
@@ -98,15 +101,14 @@ WHOLE_RUNS_SQL = """
                 JOIN (SELECT user_id, coalesce(time_zone, 'UTC') AS zone FROM players WHERE {users}) z
                   USING (user_id)) days) islands
     GROUP BY user_id, grp
-    ORDER BY 1, 2  -- a player's runs together
-"""
-# Each player's longest run and last run (the one ending last), from the runs.
-WHOLE_STREAKS_SQL = """
-    UPDATE achievement_solve_totals t SET longest_run = r.longest, last_run_first = r.first_day,
-                                          last_run_last = r.last_day
-    FROM (SELECT DISTINCT ON (user_id) user_id, first_day, last_day, max(length) OVER (PARTITION BY user_id) AS longest
-          FROM achievement_solve_runs WHERE {users} ORDER BY user_id, last_day DESC) r
-    WHERE t.user_id = r.user_id
+    ),
+    last AS (
+        UPDATE achievement_solve_totals t SET longest_run = r.longest, last_run_first = r.first_day,
+                                              last_run_last = r.last_day
+        FROM runs r WHERE r.from_last = 1 AND t.user_id = r.user_id
+    )
+    INSERT INTO achievement_solve_runs (user_id, first_day, last_day, length)
+    SELECT user_id, first_day, last_day, length FROM runs WHERE from_last > 1  -- in the window's order: by player
 """
 PLAYER_GPS = "syned_user_id IN (SELECT game_platform_id FROM players WHERE user_id = ANY(:users))"
 # What the whole derivation counted above the horizon: skipped when read again.
@@ -136,8 +138,8 @@ APPLY_SQL = (
        SELECT user_id, category, count(*) FROM rollup_new WHERE NOT verified AND category <> '' GROUP BY 1, 2
        ON CONFLICT (user_id, category) DO UPDATE SET solves = c.solves + excluded.solves""",
     # Runs: the new days no run covers yet (a day inside the player's last run, or after it, is known from
-    # their totals row; an earlier one, a backfill, is looked up), and the days of every run within a day
-    # of their span, re-derived together.
+    # their totals row; an earlier one, a backfill, is looked up in the finished runs), and the days of every
+    # run within a day of their span, re-derived together.
     "ANALYZE rollup_new",  # a temporary table has no statistics until analysed: the plans below need them
     """CREATE TEMP TABLE rollup_days ON COMMIT DROP AS
        SELECT DISTINCT n.user_id, n.day FROM rollup_new n JOIN achievement_solve_totals t USING (user_id)
@@ -150,55 +152,68 @@ APPLY_SQL = (
     """CREATE TEMP TABLE rollup_span ON COMMIT DROP AS
        SELECT user_id, min(day) - 1 AS lo, max(day) + 1 AS hi FROM rollup_days GROUP BY user_id""",
     "ANALYZE rollup_span",
-    # The runs within a day of the span. New days after the last run (the usual case): the last run if it
-    # ends the day before; otherwise the last run starting on or before the span and those starting
-    # inside it (two index ranges per player, not their every run).
+    # The runs within a day of the span: the last run (on the totals row) if it is; finished runs only when
+    # the span starts before the last run (a backfill): the one starting on or before the span and those
+    # starting inside it (two index ranges per player, not their every run). New days after the last run
+    # (the usual case) read no run row.
     """CREATE TEMP TABLE rollup_touched ON COMMIT DROP AS
        SELECT t.user_id, t.last_run_first AS first_day, t.last_run_last AS last_day,
-              t.last_run_last - t.last_run_first + 1 AS length
+              t.last_run_last - t.last_run_first + 1 AS length, false AS finished
        FROM rollup_span s JOIN achievement_solve_totals t USING (user_id)
-       WHERE s.lo >= t.last_run_last AND t.last_run_last = s.lo
+       WHERE t.last_run_first <= s.hi AND t.last_run_last >= s.lo
        UNION ALL
-       SELECT r.* FROM rollup_span s JOIN achievement_solve_totals t USING (user_id) CROSS JOIN LATERAL (
+       SELECT r.*, true FROM rollup_span s JOIN achievement_solve_totals t USING (user_id) CROSS JOIN LATERAL (
            (SELECT * FROM achievement_solve_runs r WHERE r.user_id = s.user_id AND r.first_day <= s.lo
             ORDER BY r.first_day DESC LIMIT 1)
            UNION ALL
            SELECT * FROM achievement_solve_runs r WHERE r.user_id = s.user_id AND r.first_day > s.lo
              AND r.first_day <= s.hi) r
-       WHERE s.lo < t.last_run_last AND r.last_day >= s.lo""",
+       WHERE s.lo < t.last_run_first AND r.last_day >= s.lo""",
     "ANALYZE rollup_touched",
     """INSERT INTO rollup_days SELECT user_id, generate_series(first_day, last_day, interval '1 day')::date
        FROM rollup_touched""",
     """DELETE FROM achievement_solve_runs r USING rollup_touched x
-       WHERE r.user_id = x.user_id AND r.first_day = x.first_day""",
+       WHERE x.finished AND r.user_id = x.user_id AND r.first_day = x.first_day""",
     """CREATE TEMP TABLE rollup_runs ON COMMIT DROP AS
        SELECT user_id, min(day) AS first_day, max(day) AS last_day, max(day) - min(day) + 1 AS length
        FROM (SELECT user_id, day, day - (dense_rank() OVER (PARTITION BY user_id ORDER BY day))::int AS grp
              FROM rollup_days) islands
        GROUP BY user_id, grp""",
-    "INSERT INTO achievement_solve_runs (user_id, first_day, last_day, length) SELECT * FROM rollup_runs",
+    # Per player, the re-derived run ending last and the longest re-derived. Runs only grow here: the longest
+    # is the greater of it and the one held, and the player's last run is that run when it ends on or after
+    # the one held (it then contains it, or follows it), else the one held (the new days were a backfill).
+    """CREATE TEMP TABLE rollup_last ON COMMIT DROP AS
+       SELECT DISTINCT ON (r.user_id) r.user_id, r.first_day, r.last_day,
+              max(r.length) OVER (PARTITION BY r.user_id) AS longest,
+              r.last_day >= coalesce(t.last_run_last, r.last_day) AS replaces
+       FROM rollup_runs r JOIN achievement_solve_totals t USING (user_id) ORDER BY r.user_id, r.last_day DESC""",
+    # The finished runs: the re-derived ones but the player's new last run; and the last run held, untouched,
+    # when a new run after it replaces it.
+    """INSERT INTO achievement_solve_runs (user_id, first_day, last_day, length)
+       SELECT r.* FROM rollup_runs r LEFT JOIN rollup_last l
+         ON l.user_id = r.user_id AND l.first_day = r.first_day AND l.replaces
+       WHERE l.user_id IS NULL
+       UNION ALL
+       SELECT t.user_id, t.last_run_first, t.last_run_last, t.last_run_last - t.last_run_first + 1
+       FROM rollup_last l JOIN achievement_solve_totals t USING (user_id)
+       WHERE l.replaces AND t.last_run_last IS NOT NULL AND NOT EXISTS (
+           SELECT 1 FROM rollup_touched x WHERE x.user_id = l.user_id AND NOT x.finished)""",
     # The change log: one row per player changed, at the earliest new event, saying whether their longest
-    # run grew (runs only grow here: a re-derived run longer than the longest held), before the update below.
+    # run grew, before the update below.
     """INSERT INTO achievement_solve_changes (user_id, at, longest_grew)
-       SELECT x.user_id, x.at, coalesce(r.longest > t.longest_run, false)
+       SELECT x.user_id, x.at, coalesce(l.longest > t.longest_run, false)
        FROM (SELECT user_id, min(at) AS at FROM rollup_new GROUP BY user_id) x
-       JOIN achievement_solve_totals t USING (user_id)
-       LEFT JOIN (SELECT user_id, max(length) AS longest FROM rollup_runs GROUP BY user_id) r USING (user_id)""",
+       JOIN achievement_solve_totals t USING (user_id) LEFT JOIN rollup_last l USING (user_id)""",
     # One update per player (it stamps them): solves added (a new detection here is a first verification of
-    # a problem, and the only new one of it: a repeat re-derives the player); runs only grow here, so the
-    # longest is the greater, and the last run is the re-derived one ending last unless an older one ends
-    # later (a backfilled day).
+    # a problem, and the only new one of it: a repeat re-derives the player), the longest and last run.
     """UPDATE achievement_solve_totals t
        SET ctf = t.ctf + x.ctf, verified = t.verified + x.verified,
-           longest_run = greatest(t.longest_run, r.longest),
-           last_run_first = CASE WHEN r.last_day >= t.last_run_last OR t.last_run_last IS NULL THEN r.first_day
-                                 ELSE t.last_run_first END,
-           last_run_last = greatest(t.last_run_last, r.last_day)
+           longest_run = greatest(t.longest_run, l.longest),
+           last_run_first = CASE WHEN l.replaces THEN l.first_day ELSE t.last_run_first END,
+           last_run_last = CASE WHEN l.replaces THEN l.last_day ELSE t.last_run_last END
        FROM (SELECT user_id, count(*) FILTER (WHERE NOT verified) AS ctf, count(*) FILTER (WHERE verified) AS verified
              FROM rollup_new GROUP BY user_id) x
-       LEFT JOIN (SELECT DISTINCT ON (user_id) user_id, first_day, last_day,
-                         max(length) OVER (PARTITION BY user_id) AS longest
-                  FROM rollup_runs ORDER BY user_id, last_day DESC) r USING (user_id)
+       LEFT JOIN rollup_last l USING (user_id)
        WHERE t.user_id = x.user_id""",
     # Counted above the horizon: read again next time, skipped then; below the new checkpoint, never again.
     f"""INSERT INTO achievement_solve_consumed (row_key, write_xid) SELECT row_key, write_xid FROM rollup_new
@@ -274,5 +289,5 @@ def _derive_whole(conn: sa.Connection, bounds: dict, users: list[str] | None) ->
     else:
         where = {"users": "user_id = ANY(:users)", "gps": PLAYER_GPS, "p_users": "p.user_id = ANY(:users)"}
     params = {**bounds, "users": users}
-    for sql in (WHOLE_TOTALS_SQL, WHOLE_CATEGORIES_SQL, WHOLE_RUNS_SQL, WHOLE_STREAKS_SQL, WHOLE_CONSUMED_SQL):
+    for sql in (WHOLE_TOTALS_SQL, WHOLE_CATEGORIES_SQL, WHOLE_RUNS_SQL, WHOLE_CONSUMED_SQL):
         conn.execute(sa.text(sql.format(**where)), params)

@@ -150,8 +150,11 @@ ROLLUP_COUNT = f"""
 # The step_count-th day of the first run that long, at that day's first solve (of either kind, from the
 # sources by index over the local day's bounds).
 DAY_BOUNDS = """
-    SELECT r.first_day + (CAST(:step_count AS int) - 1) AS day FROM achievement_solve_runs r
-    WHERE r.user_id = t.user_id AND r.length >= :step_count ORDER BY r.first_day LIMIT 1
+    SELECT r.first_day + (CAST(:step_count AS int) - 1) AS day FROM (
+        SELECT r.first_day FROM achievement_solve_runs r WHERE r.user_id = t.user_id AND r.length >= :step_count
+        UNION ALL  -- the finished runs, and the last run (on the totals row)
+        SELECT t.last_run_first WHERE t.last_run_last - t.last_run_first + 1 >= :step_count) r
+    ORDER BY r.first_day LIMIT 1
 """
 FIRST_SOLVE_IN = """least(
     (SELECT min(c.solved_at) FROM challenge_solves c WHERE c.syned_user_id = t.game_platform_id

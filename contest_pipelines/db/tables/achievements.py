@@ -111,7 +111,8 @@ achievement_solve_categories = sa.Table(
     write_xid_column(),  # also stamped on update: the categories a tick looks at
     postgresql_with={"fillfactor": 80},
 )
-# Runs of consecutive local days (the player's zone) with a solve of either kind: gaps and islands.
+# Finished runs of consecutive local days (the player's zone) with a solve of either kind: gaps and
+# islands. Every run but the player's last, which is on their totals row (a tick extends it there).
 achievement_solve_runs = sa.Table(
     "achievement_solve_runs",
     metadata,

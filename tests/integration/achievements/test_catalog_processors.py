@@ -370,6 +370,26 @@ def test_reconcile_twice_equals_once(world, first, second, zone):
     assert state(world)["progress"] == once
 
 
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(batches=st.lists(solve_days, min_size=1, max_size=5), zone=st.sampled_from([None, KOLKATA]))
+def test_any_interleaving_of_dated_solves_and_ticks_equals_a_rebuild_from_empty(world, batches, zone):
+    """Backfilled days joining runs, a run growing past a completion, solves landing on days already counted
+    (skipped by the streaks unless they precede a completion): ticked batch by batch, the streaks, the
+    categories and the tiers end where a rebuild from nothing does."""
+    with world.begin() as conn:
+        conn.execute(sa.text("TRUNCATE detections, challenge_solves, achievement_progress, achievement_completions,"
+                             " achievement_checkpoints"))  # fmt: skip
+    set_zone(world, "u2", zone)
+    for batch, picks in enumerate(batches):
+        add_solves(world, picks, batch)
+        tick(world, only=ROLLUP_READERS)
+    incremental = state(world)["progress"]
+    with world.begin() as conn:
+        conn.execute(sa.text("TRUNCATE achievement_progress, achievement_completions"))
+    reconcile_all(world, only=ROLLUP_READERS, rebuild=True)
+    assert state(world)["progress"] == incremental
+
+
 class Killed(Exception):
     pass
 
