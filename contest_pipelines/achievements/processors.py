@@ -149,7 +149,8 @@ def solve_count(achievement_id: str, verified: bool = True, ctf: bool = True, fi
     the sources; the tiers over both kinds read the rollup."""
     if verified and ctf and not first:
         derive = sources.count_solves(sources.BOTH_SOLVES)
-        return Processor(achievement_id, sources.DIRTY_ROLLUP, derive, prune=True, rollup=sources.ROLLUP_COUNT)
+        # Its dirty set leaves out the players it could skip (no look at their progress, which `prune` is).
+        return Processor(achievement_id, sources.DIRTY_ROLLUP_COUNT, derive, rollup=sources.ROLLUP_COUNT)
     dirty = sources.DIRTY_BOTH if verified and ctf else sources.DIRTY_VERIFIED if verified else sources.DIRTY_CTF
     derive = sources.first_solve if first else sources.count_solves
     return Processor(achievement_id, dirty, derive(sources.solves(verified, ctf)), prune=True)
@@ -191,7 +192,15 @@ def _tick(conn: sa.Connection, processor: Processor, now: datetime, *, rebuild: 
     prune = processor.prune and not rebuild  # a rebuild looks at every award again
     dirty = conn.execute(
         sa.text(KEYS_SQL.format(dirty=processor.dirty)),
-        {"lo": str(lo), "now": now, "clock_at": clock_at, "prune": prune, "id": row.id, "starts_at": row.starts_at},
+        {
+            "lo": str(lo),
+            "now": now,
+            "clock_at": clock_at,
+            "prune": prune,
+            "id": row.id,
+            "starts_at": row.starts_at,
+            "step_count": row.step_count,
+        },
     )
     keys = {key: since for key, since in dirty}
     if row.gated_on and processor.user_keyed:

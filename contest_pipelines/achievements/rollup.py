@@ -61,17 +61,18 @@ RESET_SQL = f"""
 # --- whole players: `{users}` filters a `user_id` column, `{gps}` a
 # `syned_user_id`, `{p_users}` players `p` (all three "true" in a rebuild) ---------------------------------
 WHOLE_TOTALS_SQL = """
-    INSERT INTO achievement_solve_totals AS t (user_id, verified, ctf, zone, game_platform_id)
-    SELECT p.user_id, coalesce(v.n, 0), coalesce(c.n, 0), coalesce(p.time_zone, 'UTC'), p.game_platform_id
+    INSERT INTO achievement_solve_totals AS t (user_id, verified, ctf, zone, game_platform_id, last_at)
+    SELECT p.user_id, coalesce(v.n, 0), coalesce(c.n, 0), coalesce(p.time_zone, 'UTC'), p.game_platform_id,
+           greatest(v.last, c.last)
     FROM players p
-    LEFT JOIN (SELECT user_id, count(DISTINCT problem_id)::int AS n FROM detections WHERE {users}
-               GROUP BY user_id) v USING (user_id)
-    LEFT JOIN (SELECT syned_user_id, count(*)::int AS n FROM challenge_solves WHERE {gps}
+    LEFT JOIN (SELECT user_id, count(DISTINCT problem_id)::int AS n, to_timestamp(max(cf_timestamp)) AS last
+               FROM detections WHERE {users} GROUP BY user_id) v USING (user_id)
+    LEFT JOIN (SELECT syned_user_id, count(*)::int AS n, max(solved_at) AS last FROM challenge_solves WHERE {gps}
                GROUP BY syned_user_id) c ON c.syned_user_id = p.game_platform_id
     WHERE {p_users}
     ON CONFLICT (user_id) DO UPDATE SET verified = excluded.verified, ctf = excluded.ctf, zone = excluded.zone,
                                         game_platform_id = excluded.game_platform_id, longest_run = 0,
-                                        last_run_first = NULL, last_run_last = NULL
+                                        last_run_first = NULL, last_run_last = NULL, last_at = excluded.last_at
 """
 WHOLE_CATEGORIES_SQL = """
     INSERT INTO achievement_solve_categories (user_id, category, solves)
@@ -199,19 +200,20 @@ APPLY_SQL = (
        WHERE l.replaces AND t.last_run_last IS NOT NULL AND NOT EXISTS (
            SELECT 1 FROM rollup_touched x WHERE x.user_id = l.user_id AND NOT x.finished)""",
     # The change log: one row per player changed, at the earliest new event, saying whether their longest
-    # run grew, before the update below.
-    """INSERT INTO achievement_solve_changes (user_id, at, longest_grew)
-       SELECT x.user_id, x.at, coalesce(l.longest > t.longest_run, false)
+    # run grew, and what was counted before (the totals row, before the update below).
+    """INSERT INTO achievement_solve_changes (user_id, at, longest_grew, prior_total, prior_last_at)
+       SELECT x.user_id, x.at, coalesce(l.longest > t.longest_run, false), t.verified + t.ctf, t.last_at
        FROM (SELECT user_id, min(at) AS at FROM rollup_new GROUP BY user_id) x
        JOIN achievement_solve_totals t USING (user_id) LEFT JOIN rollup_last l USING (user_id)""",
     # One update per player (it stamps them): solves added (a new detection here is a first verification of
     # a problem, and the only new one of it: a repeat re-derives the player), the longest and last run.
     """UPDATE achievement_solve_totals t
-       SET ctf = t.ctf + x.ctf, verified = t.verified + x.verified,
+       SET ctf = t.ctf + x.ctf, verified = t.verified + x.verified, last_at = greatest(t.last_at, x.last_at),
            longest_run = greatest(t.longest_run, l.longest),
            last_run_first = CASE WHEN l.replaces THEN l.first_day ELSE t.last_run_first END,
            last_run_last = CASE WHEN l.replaces THEN l.last_day ELSE t.last_run_last END
-       FROM (SELECT user_id, count(*) FILTER (WHERE NOT verified) AS ctf, count(*) FILTER (WHERE verified) AS verified
+       FROM (SELECT user_id, count(*) FILTER (WHERE NOT verified) AS ctf, count(*) FILTER (WHERE verified) AS verified,
+                    max(at) AS last_at
              FROM rollup_new GROUP BY user_id) x
        LEFT JOIN rollup_last l USING (user_id)
        WHERE t.user_id = x.user_id""",

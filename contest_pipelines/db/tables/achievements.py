@@ -38,8 +38,9 @@ achievement_progress = sa.Table(
     # What else the player sees with it: a streak's longest and last run, a weekly rank and points.
     sa.Column("detail", JSONB, nullable=True),
     sa.Column("updated_at", TZ, nullable=False, server_default=NOW),
-    # A tick rewrites a touched player's steps and detail; room on the page keeps those updates HOT.
-    postgresql_with={"fillfactor": 80},
+    # A tick rewrites a touched player's steps and detail (~40% of a tier's rows in the bench tick); room on
+    # the page keeps those updates HOT (migration 0012).
+    postgresql_with={"fillfactor": 60},
 )
 sa.Index("ix_achievement_progress_user", achievement_progress.c.user_id)
 
@@ -93,6 +94,8 @@ achievement_solve_totals = sa.Table(
     sa.Column("longest_run", sa.Integer, nullable=False, server_default="0"),
     sa.Column("last_run_first", sa.Date, nullable=True),
     sa.Column("last_run_last", sa.Date, nullable=True),
+    # The latest event counted (an upper bound): no award of theirs completed after it.
+    sa.Column("last_at", TZ, nullable=True),
     write_xid_column(),  # also stamped on update (trigger stamp_write_xid)
     postgresql_with={"fillfactor": 80},  # rewritten by every refresh that changes the player: HOT updates
 )
@@ -131,6 +134,9 @@ achievement_solve_changes = sa.Table(
     sa.Column("at", TZ, nullable=True),
     # The player's longest run of days grew (true when unknown: re-derived whole, a rebuild).
     sa.Column("longest_grew", sa.Boolean, nullable=False, server_default=sa.true()),
+    # Their solves counted and latest event counted before the change (NULL when unknown).
+    sa.Column("prior_total", sa.Integer, nullable=True),
+    sa.Column("prior_last_at", TZ, nullable=True),
     write_xid_column(),
 )
 sa.Index(

@@ -97,6 +97,20 @@ def test_completion_is_sticky_and_a_second_tick_changes_nothing(world):
     assert [r for r in reconcile_all(world) if r.changed] == []
 
 
+def test_a_complete_tier_is_looked_at_only_when_a_new_solve_precedes_what_it_had_counted(world):
+    verified(world, "u2", 12)  # 1800A..1811A, a minute apart from T0: complete at the tenth
+    tick(world)
+    assert progress(world)[("solves_10", "u2")].completed_at == T0 + timedelta(minutes=9)
+    only = ["solves_10", "solves_100"]
+    verified(world, "u2", 1, start=20, at=T0 + timedelta(days=1))  # after everything counted
+    ten, hundred = reconcile_all(world, only=only)
+    assert (ten.players, hundred.players) == (0, 1)  # complete before: skipped unseen; 13 of 100 moves on
+    verified(world, "u2", 1, start=30, at=T0 - timedelta(days=1))  # a backfill before the tenth
+    ten, _ = reconcile_all(world, only=only)
+    assert ten.players == 1 and ten.changed == 1
+    assert progress(world)[("solves_10", "u2")].completed_at == T0 + timedelta(minutes=8)
+
+
 def test_a_gated_tier_waits_for_its_gate_even_when_the_gate_completes_later(world):
     verified(world, "u3", 100)
     with world.begin() as conn:
