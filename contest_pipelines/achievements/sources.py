@@ -130,6 +130,8 @@ DIRTY_ROLLUP = dirty_rollup()
 # A change with no time (re-derived whole), or a catalog row with a starting point (derived from the
 # sources, which the filters below know nothing of): looked at.
 UNKNOWN = "bool_or(c.at IS NULL) OR CAST(:starts_at AS timestamptz) IS NOT NULL"
+
+
 # Every new event came after the latest event counted before the changes: an award complete before them
 # completed no later (its event was counted, or came earlier still), so none of them precedes it. The
 # latest of the changes' prior latest events (the one before the first change the reader has not seen is
