@@ -19,8 +19,10 @@ of 10% of the players each. Then, warm, against baselines measured in the same r
 3. incremental tick: `--tick-solves` new solves (90% CTF, 10% verified, dated within the last day) of 80% as many
    players, committed; then one `reconcile_all(engine)`: per processor its own `duration_ms` and the wall time of its
    transaction (pool check-ins), and the total. Goals: a tick < 1 s and >= 20x cheaper than the rebuild. Then a tick
-   with nothing new. Correctness (printed; exit code 1 when it fails): the progress after the tick equals a rebuild
-   from empty of the same sources.
+   with nothing new, and the next tick after as many new solves again (other players; the first tick follows a
+   rebuild, which leaves the caches and the progress table's pages as no running system has them). Correctness
+   (printed; exit code 1 when it fails): the progress after the ticks equals a rebuild from empty of the same
+   sources.
 
 It prints figures and never asserts a timing; the last line is one JSON object with every figure. `--explain ID`
 prints EXPLAIN (ANALYZE, BUFFERS) of that processor's derive + upsert as the tick sent it (statement and keys
@@ -399,14 +401,14 @@ TICK_SQL = """
     ctf AS (
         INSERT INTO challenge_solves (syned_user_id, challenge_solve_id, source, challenge_id, category, points,
                                       solved_at)
-        SELECT p.game_platform_id, 'tick-' || i, 'odl', 'c' || i % 5000,
+        SELECT p.game_platform_id, '{prefix}' || i, 'odl', 'c' || i % 5000,
                ({categories})[1 + floor(random() * {n_categories})::int], 100, now() - random() * interval '1 day'
         FROM generate_series(1, {ctf_rows}) i JOIN picked p ON p.k = 1 + (i - 1) % {tick_players}
         RETURNING syned_user_id
     ),
     verified AS (
         INSERT INTO detections (room_id, user_id, problem_id, cf_submission_id, cf_timestamp)
-        SELECT {room}, p.user_id, 'tick-' || i, 1000000000 + i,
+        SELECT {room}, p.user_id, '{prefix}' || i, {submissions} + i,
                extract(epoch FROM now())::bigint - floor(random() * 86400)::bigint
         FROM generate_series({ctf_rows} + 1, {tick_solves}) i JOIN picked p ON p.k = 1 + (i - 1) % {tick_players}
         ON CONFLICT DO NOTHING
@@ -419,16 +421,19 @@ TICK_SQL = """
 """
 
 
-def insert_tick_solves(engine: sa.Engine, s: Sizes) -> None:
+def insert_tick_solves(engine: sa.Engine, s: Sizes, batch: int = 1) -> None:
+    """Batch 1 is the tick's; batch 2 the steady tick's (other ids, other players)."""
     sql = TICK_SQL.format(
+        prefix=f"tick{batch}-", submissions=1_000_000_000 * batch,
         tick_players=s.tick_players, tick_solves=s.tick_solves, ctf_rows=s.tick_solves * 9 // 10,
         categories=text_array(CATEGORIES), n_categories=len(CATEGORIES), room=room(f"1 + floor(random() * {s.rooms})"),
     )  # fmt: skip
     with engine.begin() as conn:
         ctf, verified, touched = conn.execute(sa.text(sql)).one()
-    fig("tick_new_ctf_solves", "new CTF solves (committed)", ctf)
-    fig("tick_new_verified_solves", "new verified solves (committed)", verified)
-    fig("tick_players_touched", "players they belong to", touched)
+    key = "tick" if batch == 1 else "steady_tick"
+    fig(f"{key}_new_ctf_solves", "new CTF solves (committed)", ctf)
+    fig(f"{key}_new_verified_solves", "new verified solves (committed)", verified)
+    fig(f"{key}_players_touched", "players they belong to", touched)
 
 
 def rows_since_checkpoint(engine: sa.Engine) -> int:
@@ -534,6 +539,9 @@ def phase_tick(engine: sa.Engine, s: Sizes, rebuild_total: float, explain_id: st
     FIG["idle_tick_busy"] = {name: players for name, players, _ in busy}
     note = "; ".join(f"{n} re-derived {k:,} players" + (f" ({w * 1000:.0f} ms)" if w else "") for n, k, w in busy)
     fig("idle_tick_s", "tick with nothing new", idle, "s", note)
+    insert_tick_solves(engine, s, batch=2)  # the same again: a tick that does not follow a rebuild
+    steady = timed_tick(engine, clock)[2]
+    fig("steady_tick_s", "the next tick after as many new solves (not the first after a rebuild)", steady, "s")
     if captured:
         explain(engine, explain_id, captured)
     return not failed
@@ -608,8 +616,8 @@ def forget_last_run(engine: sa.Engine) -> None:
     """A kept database: the previous run's tick solves and snapshots go (the rebuild that follows re-derives
     everything from the sources)."""
     with engine.begin() as conn:
-        conn.execute(sa.text("DELETE FROM challenge_solves WHERE challenge_solve_id LIKE 'tick-%'"))
-        conn.execute(sa.text("DELETE FROM detections WHERE problem_id LIKE 'tick-%'"))
+        conn.execute(sa.text("DELETE FROM challenge_solves WHERE challenge_solve_id LIKE 'tick%'"))
+        conn.execute(sa.text("DELETE FROM detections WHERE problem_id LIKE 'tick%'"))
         conn.execute(sa.text("DROP TABLE IF EXISTS bench_after_tick, bench_after_rebuild"))
 
 
