@@ -111,6 +111,24 @@ def test_a_complete_tier_is_looked_at_only_when_a_new_solve_precedes_what_it_had
     assert progress(world)[("solves_10", "u2")].completed_at == T0 + timedelta(minutes=8)
 
 
+def test_a_starting_point_counts_only_later_solves_from_the_sources(world):
+    """The rollup counts all history: a tier with a starting point derives from the sources instead, and its
+    dirty set is every change."""
+    with world.begin() as conn:
+        conn.execute(achievements.update().where(achievements.c.id.in_(["solves_10", "streak_7"]))
+                     .values(starts_at=T0 + timedelta(minutes=5)))  # fmt: skip
+    verified(world, "u2", 12)  # T0 .. T0 + 11 min: 7 of them from the starting point on
+    tick(world)
+    row = progress(world)[("solves_10", "u2")]
+    assert (row.current_step, row.complete) == (7, False)
+    verified(world, "u2", 3, start=40, at=T0 + timedelta(days=1))  # after every solve counted before
+    tick(world)
+    row = progress(world)[("solves_10", "u2")]
+    assert row.complete and row.completed_at == T0 + timedelta(days=1, minutes=42)
+    streak = progress(world)[("streak_7", "u2")]
+    assert streak.detail == {"longestStreak": 2, "timeZone": "UTC"} and not streak.complete
+
+
 def test_a_gated_tier_waits_for_its_gate_even_when_the_gate_completes_later(world):
     verified(world, "u3", 100)
     with world.begin() as conn:
