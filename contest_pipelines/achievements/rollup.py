@@ -75,9 +75,10 @@ WHOLE_TOTALS_SQL = """
                                         last_run_first = NULL, last_run_last = NULL, last_at = excluded.last_at
 """
 WHOLE_CATEGORIES_SQL = """
-    INSERT INTO achievement_solve_categories (user_id, category, solves)
-    SELECT p.user_id, c.category, c.n
-    FROM (SELECT syned_user_id, lower(btrim(category)) AS category, count(*)::int AS n FROM challenge_solves
+    INSERT INTO achievement_solve_categories (user_id, category, solves, last_at)
+    SELECT p.user_id, c.category, c.n, c.last
+    FROM (SELECT syned_user_id, lower(btrim(category)) AS category, count(*)::int AS n, max(solved_at) AS last
+          FROM challenge_solves
           WHERE {gps} AND btrim(category) <> '' GROUP BY 1, 2) c
     JOIN players p ON p.game_platform_id = c.syned_user_id
     WHERE {p_users}
@@ -135,9 +136,11 @@ NEW_ROWS_SQL = f"""
     WHERE {fresh("d", VERIFIED_KEY)} AND t.user_id <> ALL(CAST(:reset AS text[]))
 """
 APPLY_SQL = (
-    """INSERT INTO achievement_solve_categories AS c (user_id, category, solves)
-       SELECT user_id, category, count(*) FROM rollup_new WHERE NOT verified AND category <> '' GROUP BY 1, 2
-       ON CONFLICT (user_id, category) DO UPDATE SET solves = c.solves + excluded.solves""",
+    """INSERT INTO achievement_solve_categories AS c (user_id, category, solves, last_at)
+       SELECT user_id, category, count(*), max(at) FROM rollup_new WHERE NOT verified AND category <> ''
+       GROUP BY 1, 2
+       ON CONFLICT (user_id, category) DO UPDATE SET solves = c.solves + excluded.solves, prior_last_at = c.last_at,
+                                                    last_at = greatest(c.last_at, excluded.last_at)""",
     # Runs: the new days no run covers yet (a day inside the player's last run, or after it, is known from
     # their totals row; an earlier one, a backfill, is looked up in the finished runs), and the days of every
     # run within a day of their span, re-derived together.

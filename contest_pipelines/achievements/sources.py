@@ -130,17 +130,11 @@ DIRTY_ROLLUP = dirty_rollup()
 # A change with no time (re-derived whole), or a catalog row with a starting point (derived from the
 # sources, which the filters below know nothing of): looked at.
 UNKNOWN = "bool_or(c.at IS NULL) OR CAST(:starts_at AS timestamptz) IS NOT NULL"
-
-
 # Every new event came after the latest event counted before the changes: an award complete before them
 # completed no later (its event was counted, or came earlier still), so none of them precedes it. The
 # latest of the changes' prior latest events (the one before the first change the reader has not seen is
 # among them, and no smaller).
-def after_all_counted(c: str = "c") -> str:
-    return f"bool_and({c}.at IS NOT NULL AND {c}.prior_last_at IS NOT NULL) AND min({c}.at) >= max({c}.prior_last_at)"
-
-
-AFTER_ALL_COUNTED = after_all_counted()
+AFTER_ALL_COUNTED = "bool_and(c.at IS NOT NULL AND c.prior_last_at IS NOT NULL) AND min(c.at) >= max(c.prior_last_at)"
 # The solve tiers: a player with the step count counted before the first change the reader has not seen
 # (the smallest prior count among the changes is that one's, or smaller) was complete then (or not
 # eligible: their gate incomplete, and a gate completing brings them back, GATE_WAITING_SQL); with every
@@ -209,19 +203,20 @@ ROLLUP_STREAK = f"""
 # same as before), or all of them when the key's change has no time (a player re-derived, a rebuild):
 # read per key by index (see DIRTY_ROLLUP on estimates above a checkpoint; OFFSET 0 keeps the planner
 # from flattening it into a hash of every player's categories). Left out without a look at its award: a
-# category that had the step count before the first change the reader has not seen (its count less every
-# solve the player gained since: the smallest prior count among the changes is that change's, or smaller)
-# was complete then; with every new event after all that was counted, it cannot change (DIRTY_ROLLUP_COUNT).
+# category that had the step count when the reader last looked (its count less every solve the player
+# gained since the first change the reader has not seen: the smallest prior count among the changes is
+# that change's, or smaller) was complete then; and if the player's new events all come after the
+# category's latest solve before its latest change (no smaller than what the reader saw: it only grows),
+# none precedes that completion: it cannot change (the tiers' rule, DIRTY_ROLLUP_COUNT, per category).
 # Never for a key with no time: re-derived whole, or every key of a reader starting from the beginning
 # (its progress may be gone: a rebuild), whatever the change log still holds.
 KEY_CHANGES = f"""
-    SELECT min(g.prior_total) AS prior_total, {after_all_counted("g")} AS after_all
-    FROM achievement_solve_changes g WHERE g.user_id = t.user_id AND g.{SINCE}
+    SELECT min(g.prior_total) AS prior_total FROM achievement_solve_changes g WHERE g.user_id = t.user_id AND g.{SINCE}
 """
 CHANGED_CATEGORIES = f"""
     SELECT c.* FROM achievement_solve_categories c
     WHERE c.user_id = t.user_id AND (k.since IS NULL OR c.{SINCE})
-      AND NOT coalesce(k.since IS NOT NULL AND s.after_all
+      AND NOT coalesce(k.since >= c.prior_last_at
                        AND c.solves - (t.verified + t.ctf - s.prior_total) >= :step_count, false)
     OFFSET 0
 """

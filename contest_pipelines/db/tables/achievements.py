@@ -111,6 +111,9 @@ achievement_solve_categories = sa.Table(
     sa.Column("user_id", sa.Text, primary_key=True),
     sa.Column("category", sa.Text, primary_key=True),
     sa.Column("solves", sa.Integer, nullable=False),
+    # The latest solve counted in it, and what that was before its latest change (NULL: none, or unknown).
+    sa.Column("last_at", TZ, nullable=True),
+    sa.Column("prior_last_at", TZ, nullable=True),
     write_xid_column(),  # also stamped on update: the categories a tick looks at
     postgresql_with={"fillfactor": 80},
 )

@@ -183,6 +183,30 @@ def test_category_specialist_is_one_award_per_category_at_the_tenth_solve(world)
     assert (rows["u1:pwn"].current_step, rows["u1:pwn"].complete) == (9, False)
 
 
+def test_a_complete_category_changes_only_when_a_new_solve_precedes_its_completion(world):
+    """Solves after a category's latest leave it alone (skipped unread, sources.CHANGED_CATEGORIES); a backfilled
+    one before its tenth moves the completion earlier."""
+    t0 = datetime(2026, 3, 1, tzinfo=UTC)
+    ctf_at(world, [t0 + timedelta(hours=i) for i in range(12)], category="web", prefix="w")
+    ctf_at(world, [t0 + timedelta(hours=i) for i in range(3)], category="pwn", prefix="p")
+    tick(world, only=["category_specialist"])
+    assert progress(world, "category_specialist")["u1:web"].completed_at == t0 + timedelta(hours=9)
+    with world.begin() as conn:  # a mark any write of web's row would overwrite
+        conn.execute(achievement_progress.update().where(achievement_progress.c.specifier == "u1:web")
+                     .values(detail={"category": "unseen"}))  # fmt: skip
+    ctf_at(world, [t0 + timedelta(days=1)], category="web", prefix="late-web")  # after every web solve
+    ctf_at(world, [t0 + timedelta(days=1)], category="pwn", prefix="late-pwn")
+    [report] = tick(world, only=["category_specialist"])
+    rows = progress(world, "category_specialist")
+    assert report.changed == 1 and rows["u1:pwn"].current_step == 4  # pwn moved on
+    assert rows["u1:web"].detail == {"category": "unseen"}  # web, complete before, not rewritten
+    ctf_at(world, [t0 + timedelta(hours=5, minutes=30)], category="web", prefix="back-web")  # before the 10th
+    [report] = tick(world, only=["category_specialist"])
+    web = progress(world, "category_specialist")["u1:web"]
+    assert report.changed == 1 and web.detail == {"category": "web"}
+    assert web.completed_at == t0 + timedelta(hours=8)
+
+
 def test_flash_ctf_participation_is_one_award_per_event(world):
     start = datetime(2026, 3, 7, 16, tzinfo=UTC)
     with world.begin() as conn:

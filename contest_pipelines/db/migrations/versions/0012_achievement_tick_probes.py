@@ -14,7 +14,8 @@ streak processors skip the others (sources.DIRTY_ROLLUP_STREAK). A player's last
 row only (it already did; the tick updates that row anyway): a new day extending it no longer deletes and
 re-inserts a run row (~2,800 of them in that tick, 146 ms). `last_at` on the totals row and the change
 log's `prior_total` / `prior_last_at` let a reader skip a player whose award was complete before a change
-that came after every event it had counted (sources.DIRTY_ROLLUP_COUNT). The rollup's checkpoint goes back
+that came after every event it had counted (sources.DIRTY_ROLLUP_COUNT); a category's `last_at` and
+`prior_last_at` do the same per category (sources.CHANGED_CATEGORIES). The rollup's checkpoint goes back
 to the beginning: its next refresh rebuilds it (filling `last_at`), and its readers re-derive everyone.
 `achievement_progress` at fillfactor 60: a tick updates ~40% of a tier's rows (8,000 of 20,000) and at 80
 a page freshly written by a rebuild had room for ~10 new versions of its ~45 rows; the rest were not HOT
@@ -37,6 +38,8 @@ def upgrade() -> None:
         sa.Column("longest_grew", sa.Boolean, nullable=False, server_default=sa.true()),
     )
     op.add_column("achievement_solve_totals", sa.Column("last_at", sa.DateTime(timezone=True), nullable=True))
+    op.add_column("achievement_solve_categories", sa.Column("last_at", sa.DateTime(timezone=True), nullable=True))
+    op.add_column("achievement_solve_categories", sa.Column("prior_last_at", sa.DateTime(timezone=True), nullable=True))
     op.add_column("achievement_solve_changes", sa.Column("prior_total", sa.Integer, nullable=True))
     op.add_column("achievement_solve_changes", sa.Column("prior_last_at", sa.DateTime(timezone=True), nullable=True))
     op.execute("UPDATE achievement_checkpoints SET lower_xid = '0'::xid8 WHERE processor = 'solve_rollup'")
@@ -54,5 +57,7 @@ def downgrade() -> None:
     op.drop_column("achievement_solve_changes", "prior_last_at")
     op.drop_column("achievement_solve_changes", "prior_total")
     op.drop_column("achievement_solve_totals", "last_at")
+    op.drop_column("achievement_solve_categories", "prior_last_at")
+    op.drop_column("achievement_solve_categories", "last_at")
     op.drop_column("achievement_solve_changes", "longest_grew")
     op.drop_index("ix_detections_user_problem", table_name="detections")
