@@ -192,16 +192,9 @@ def _tick(conn: sa.Connection, processor: Processor, now: datetime, *, rebuild: 
     prune = processor.prune and not rebuild  # a rebuild looks at every award again
     dirty = conn.execute(
         sa.text(KEYS_SQL.format(dirty=processor.dirty)),
-        {
-            "lo": str(lo),
-            "now": now,
-            "clock_at": clock_at,
-            "prune": prune,
-            "id": row.id,
-            "starts_at": row.starts_at,
-            "step_count": row.step_count,
-        },
-    )
+        {"lo": str(lo), "now": now, "clock_at": clock_at, "prune": prune, "id": row.id, "starts_at": row.starts_at,
+         "step_count": row.step_count},
+    )  # fmt: skip
     keys = {key: since for key, since in dirty}
     if row.gated_on and processor.user_keyed:
         waiting = conn.execute(sa.text(GATE_WAITING_SQL), {"id": row.id, "gate": row.gated_on, "lo": str(lo)})
