@@ -145,12 +145,16 @@ class Processor:
 
 
 def solve_count(achievement_id: str, verified: bool = True, ctf: bool = True, first: bool = False) -> Processor:
-    """Counts solves; `first`: a boolean award at the first solve (min, no ordered aggregate), read from
-    the sources; the tiers over both kinds read the rollup."""
+    """Counts solves; `first`: a boolean award at the first solve (min, no ordered aggregate). The tiers over
+    both kinds and the first CTF solve read the rollup; the first verified solve reads its source (one small
+    table, by index)."""
     if verified and ctf and not first:
         derive = sources.count_solves(sources.BOTH_SOLVES)
         # Its dirty set leaves out the players it could skip (no look at their progress, which `prune` is).
         return Processor(achievement_id, sources.DIRTY_ROLLUP_COUNT, derive, rollup=sources.ROLLUP_COUNT)
+    if ctf and not verified and first:  # every change of the player; a complete one no event precedes: pruned
+        derive = sources.first_solve(sources.CTF_SOLVES)
+        return Processor(achievement_id, sources.DIRTY_ROLLUP, derive, prune=True, rollup=sources.ROLLUP_FIRST_CTF)
     dirty = sources.DIRTY_BOTH if verified and ctf else sources.DIRTY_VERIFIED if verified else sources.DIRTY_CTF
     derive = sources.first_solve if first else sources.count_solves
     return Processor(achievement_id, dirty, derive(sources.solves(verified, ctf)), prune=True)

@@ -100,8 +100,9 @@ STREAK = f"""
 """
 
 # --- from the solve rollup (rollup.py) -------------------------------------------------------------------
-# What the solve tiers, the streaks and the category specialist read when their catalog row has no
-# starting point (the rollup counts all history): one row per player, not their every solve. `:keys` come
+# What the solve tiers, the first CTF solve, the streaks and the category specialist read when their
+# catalog row has no starting point (the rollup counts all history): one row per player, not their every
+# solve. `:keys` come
 # with `:since`, the earliest event time among each key's changes (NULL: unknown); a complete award no
 # change precedes keeps its completion time, and only a crossing (or an earlier event) looks for the
 # event that reached the step count, in the sources, by index, reading no more than that many rows.
@@ -166,6 +167,17 @@ ROLLUP_COUNT = f"""
            NULL::int AS amount, NULL::jsonb AS detail
     FROM {KEYS} JOIN achievement_solve_totals t USING (user_id)
     LEFT JOIN achievement_progress p ON p.achievement_id = :id AND p.specifier = t.user_id
+"""
+# The first CTF solve: any counted is enough; its time, by index (the player's CTF solves in time order).
+ROLLUP_FIRST_CTF = f"""
+    SELECT t.user_id AS specifier, t.user_id, 1 AS steps,
+           CASE WHEN {KEEP} THEN p.completed_at
+                ELSE (SELECT min(s.solved_at) FROM challenge_solves s WHERE s.syned_user_id = t.game_platform_id)
+           END AS reached_at,
+           NULL::int AS amount, NULL::jsonb AS detail
+    FROM {KEYS} JOIN achievement_solve_totals t USING (user_id)
+    LEFT JOIN achievement_progress p ON p.achievement_id = :id AND p.specifier = t.user_id
+    WHERE t.ctf > 0
 """
 # The step_count-th day of the first run that long, at that day's first solve (of either kind, from the
 # sources by index over the local day's bounds).

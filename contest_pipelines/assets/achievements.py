@@ -18,7 +18,6 @@ SOLVES = ["verified_solves", "challenge_solves"]
 # The assets each processor's sources belong to (lineage in the UI; sources.py has the SQL).
 SOURCES = {
     "first_verified_solve": ["verified_solves"],
-    "first_ctf_solve": ["challenge_solves"],
     "category_specialist": ["challenge_solves"],
     "flash_ctf_participant": ["challenge_solves"],  # the Flash CTF rows come with the solves' sync
     "room_winner": ["settlement_ledger"],
@@ -88,7 +87,8 @@ class RollupConfig(dg.Config):
     kinds={"postgres"},
     deps=SOLVES,
     description="Per player: solves counted, CTF solves per category, runs of local days; kept from new solves "
-    "only. What the solve tiers, the streaks and the category specialist read (docs/achievements.md).",
+    "only. What the solve tiers, the first CTF solve, the streaks and the category specialist read "
+    "(docs/achievements.md).",
 )
 def achievement_solve_rollup(config: RollupConfig, postgres: PostgresResource) -> dg.MaterializeResult:
     report = refresh_rollup(postgres.engine(), rebuild=config.rebuild)

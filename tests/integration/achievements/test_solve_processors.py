@@ -111,6 +111,17 @@ def test_a_complete_tier_is_looked_at_only_when_a_new_solve_precedes_what_it_had
     assert progress(world)[("solves_10", "u2")].completed_at == T0 + timedelta(minutes=8)
 
 
+def test_the_first_ctf_solve_moves_earlier_with_a_backfilled_one_and_ignores_verified_ones(world):
+    ctf(world, 2, at=T0 + timedelta(days=1))
+    tick(world)
+    assert progress(world)[("first_ctf_solve", "u1")].completed_at == T0 + timedelta(days=1)
+    verified(world, "u1", 1, at=T0)  # earlier, but not a CTF solve
+    ctf(world, 1, at=T0 + timedelta(hours=5), start=10)  # backfilled before the first: T0 + 15 h (hour 10 of T0 + 5 h)
+    tick(world)
+    row = progress(world)[("first_ctf_solve", "u1")]
+    assert row.complete and row.completed_at == T0 + timedelta(hours=15)
+
+
 def test_a_starting_point_counts_only_later_solves_from_the_sources(world):
     """The rollup counts all history: a tier with a starting point derives from the sources instead, and its
     dirty set is every change."""
