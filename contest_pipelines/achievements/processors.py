@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 import sqlalchemy as sa
 
 from contest_pipelines import events
-from contest_pipelines.achievements import checkpoint, rollup, sources
+from contest_pipelines.achievements import checkpoint, readers, rollup, sources
 from contest_pipelines.db.tables import achievement_progress, achievements
 
 log = logging.getLogger(__name__)
@@ -151,10 +151,10 @@ def solve_count(achievement_id: str, verified: bool = True, ctf: bool = True, fi
     if verified and ctf and not first:
         derive = sources.count_solves(sources.BOTH_SOLVES)
         # Its dirty set leaves out the players it could skip (no look at their progress, which `prune` is).
-        return Processor(achievement_id, sources.DIRTY_ROLLUP_COUNT, derive, rollup=sources.ROLLUP_COUNT)
+        return Processor(achievement_id, readers.DIRTY_ROLLUP_COUNT, derive, rollup=readers.ROLLUP_COUNT)
     if ctf and not verified and first:  # every change of the player; a complete one no event precedes: pruned
         derive = sources.first_solve(sources.CTF_SOLVES)
-        return Processor(achievement_id, sources.DIRTY_ROLLUP, derive, prune=True, rollup=sources.ROLLUP_FIRST_CTF)
+        return Processor(achievement_id, readers.DIRTY_ROLLUP, derive, prune=True, rollup=readers.ROLLUP_FIRST_CTF)
     dirty = sources.DIRTY_BOTH if verified and ctf else sources.DIRTY_VERIFIED if verified else sources.DIRTY_CTF
     derive = sources.first_solve if first else sources.count_solves
     return Processor(achievement_id, dirty, derive(sources.solves(verified, ctf)), prune=True)
@@ -166,9 +166,9 @@ REGISTRY: list[Processor] = [
     solve_count("solves_10"),  # the tiers in order: a gate completes before the tier it opens is ticked
     solve_count("solves_100"),
     solve_count("solves_1000"),
-    Processor("streak_7", sources.DIRTY_ROLLUP_STREAK, sources.STREAK, rollup=sources.ROLLUP_STREAK),
-    Processor("streak_30", sources.DIRTY_ROLLUP_STREAK, sources.STREAK, rollup=sources.ROLLUP_STREAK),
-    Processor("category_specialist", sources.DIRTY_ROLLUP, sources.CATEGORY, rollup=sources.ROLLUP_CATEGORY),
+    Processor("streak_7", readers.DIRTY_ROLLUP_STREAK, sources.STREAK, rollup=readers.ROLLUP_STREAK),
+    Processor("streak_30", readers.DIRTY_ROLLUP_STREAK, sources.STREAK, rollup=readers.ROLLUP_STREAK),
+    Processor("category_specialist", readers.DIRTY_ROLLUP, sources.CATEGORY, rollup=readers.ROLLUP_CATEGORY),
     Processor("flash_ctf_participant", sources.DIRTY_FLASH, sources.FLASH),
     Processor("room_winner", sources.DIRTY_ROOM_WINNER, sources.ROOM_WINNER, user_keyed=False),
     Processor("weekly_top10", sources.DIRTY_WEEKLY, sources.WEEKLY, user_keyed=False),

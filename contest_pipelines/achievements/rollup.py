@@ -15,7 +15,7 @@ runs they touch are expanded to days and re-derived with the new ones). A player
 platform id changed, or who verified a problem verified before (its first verification may move), is
 re-derived whole. Every player changed gets their totals row stamped
 (`write_xid`) and a row in the change log with the earliest new event's time: the processors' dirty set
-(sources.DIRTY_ROLLUP). A rebuild truncates the rollup and fills it from one scan of the sources.
+(readers.DIRTY_ROLLUP). A rebuild truncates the rollup and fills it from one scan of the sources.
 
 Deleted source rows (a room deleted with its detections) are not seen until a rebuild, as before.
 """

@@ -184,7 +184,7 @@ def test_category_specialist_is_one_award_per_category_at_the_tenth_solve(world)
 
 
 def test_a_complete_category_changes_only_when_a_new_solve_precedes_its_completion(world):
-    """Solves after a category's latest leave it alone (skipped unread, sources.CHANGED_CATEGORIES); a backfilled
+    """Solves after a category's latest leave it alone (skipped unread, readers.CHANGED_CATEGORIES); a backfilled
     one before its tenth moves the completion earlier."""
     t0 = datetime(2026, 3, 1, tzinfo=UTC)
     ctf_at(world, [t0 + timedelta(hours=i) for i in range(12)], category="web", prefix="w")

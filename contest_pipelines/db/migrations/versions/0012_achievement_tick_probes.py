@@ -10,12 +10,12 @@ A refresh asks, for each new detection, whether the player had verified that pro
 bench/achievements.py); (user_id, problem_id, cf_timestamp) answers it, and a player's first verification
 of each problem, from the index alone. `longest_grew` on the change log: the player's longest run of days
 grew with that change (true for a change whose effect is unknown: re-derived whole, a rebuild); the
-streak processors skip the others (sources.DIRTY_ROLLUP_STREAK). A player's last run lives on their totals
+streak processors skip the others (readers.DIRTY_ROLLUP_STREAK). A player's last run lives on their totals
 row only (it already did; the tick updates that row anyway): a new day extending it no longer deletes and
 re-inserts a run row (~2,800 of them in that tick, 146 ms). `last_at` on the totals row and the change
 log's `prior_total` / `prior_last_at` let a reader skip a player whose award was complete before a change
-that came after every event it had counted (sources.DIRTY_ROLLUP_COUNT); a category's `last_at` and
-`prior_last_at` do the same per category (sources.CHANGED_CATEGORIES). The rollup's checkpoint goes back
+that came after every event it had counted (readers.DIRTY_ROLLUP_COUNT); a category's `last_at` and
+`prior_last_at` do the same per category (readers.CHANGED_CATEGORIES). The rollup's checkpoint goes back
 to the beginning: its next refresh rebuilds it (filling `last_at`), and its readers re-derive everyone.
 `achievement_progress` at fillfactor 60: a tick updates ~40% of a tier's rows (8,000 of 20,000) and at 80
 a page freshly written by a rebuild had room for ~10 new versions of its ~45 rows; the rest were not HOT
