@@ -60,7 +60,8 @@ def achievement_asset(processor: Processor) -> dg.AssetsDefinition:
         engine = postgres.engine()
         client = redis.client()
         announce = None if config.rebuild and not config.announce else events.publish_to(client)
-        report = reconcile(engine, processor, announce, rebuild=config.rebuild)
+        refresh = not (processor.rollup and rollup_runs_here(context))
+        report = reconcile(engine, processor, announce, rebuild=config.rebuild, refresh=refresh)
         context.log.info(f"{processor.achievement_id}: {report.as_metadata()}")
         broken = [b for b in broken_completions(engine) if b[0] == processor.achievement_id]
         check = dg.AssetCheckResult(
@@ -72,6 +73,17 @@ def achievement_asset(processor: Processor) -> dg.AssetsDefinition:
         return dg.MaterializeResult(metadata=report.as_metadata(), check_results=[check])
 
     return _asset
+
+
+def rollup_runs_here(context: dg.AssetExecutionContext) -> bool:
+    """Whether the rollup's own asset runs in this run, upstream of the reader asking: it has then just been
+    refreshed (a reader run alone, or re-executed after a failure, refreshes it itself). The run's asset
+    selection says nothing here (empty for a whole job); the executable assets do. Without them (another
+    Dagster): refresh, which is right and a no-op when current."""
+    try:
+        return dg.AssetKey(ROLLUP) in context.job_def.asset_layer.executable_asset_keys
+    except AttributeError:
+        return False
 
 
 class RollupConfig(dg.Config):

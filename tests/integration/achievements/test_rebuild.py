@@ -54,13 +54,18 @@ def test_cli_rebuild_refuses_an_unknown_achievement(env, db):
     assert result.exit_code == 2 and "unknown achievement nope" in result.output and "streak_7" in result.output
 
 
-def test_launchpad_rebuild_option(env, db):
+def test_launchpad_rebuild_option(env, db, monkeypatch):
+    from contest_pipelines.achievements import rollup
     from contest_pipelines.definitions import defs
 
     load(db, room_fixture(players={"u1": "tourist"}))
     solves(db, "u1", 3)
     job = defs().resolve_job_def("achievements_job")
+    refreshes = []
+    real_refresh = rollup.refresh
+    monkeypatch.setattr(rollup, "refresh", lambda *a, **k: refreshes.append(1) or real_refresh(*a, **k))
     assert job.execute_in_process(instance=dg.DagsterInstance.ephemeral()).success
+    assert len(refreshes) == 1  # the job's rollup asset refreshed it; its readers did not again
     ticked = progress(db)
     with db.begin() as conn:  # lost behind the processor's back: only a rebuild brings it back
         conn.execute(achievement_progress.delete().where(achievement_progress.c.achievement_id == "streak_7"))

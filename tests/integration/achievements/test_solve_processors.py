@@ -215,8 +215,9 @@ def test_any_interleaving_of_new_solves_and_ticks_equals_one_rebuild(world, step
     assert snapshot(world) == incremental
 
 
-def test_each_processor_is_an_asset_whose_check_catches_a_changed_award(world, env, redis_client):
+def test_each_processor_is_an_asset_whose_check_catches_a_changed_award(world, env, redis_client, monkeypatch):
     from contest_pipelines import events
+    from contest_pipelines.achievements import rollup
     from contest_pipelines.assets.achievements import achievement_assets
     from contest_pipelines.resources import PostgresResource, RedisResource
 
@@ -225,8 +226,14 @@ def test_each_processor_is_an_asset_whose_check_catches_a_changed_award(world, e
         "postgres": PostgresResource(database_url=env["DATABASE_URL"]),
         "redis": RedisResource(redis_url=env["REDIS_URL"]),
     }
+    refreshes = []
+    real_refresh = rollup.refresh
+    monkeypatch.setattr(rollup, "refresh", lambda *a, **k: refreshes.append(1) or real_refresh(*a, **k))
     result = dg.materialize(achievement_assets, resources=resources)
     assert result.success
+    assert len(refreshes) == 1  # by the rollup's asset; its readers in the same run do not refresh it again
+    reader = {a.key: a for a in achievement_assets}[dg.AssetKey("achievement_streak_7")]
+    assert dg.materialize([reader], resources=resources).success and len(refreshes) == 2  # alone, it does
     dg.materialize(achievement_assets, resources=resources)  # a second tick announces nothing again
     announced = [e for e in events.read_since(redis_client, "u2") if e.type == events.ACHIEVEMENT_COMPLETED]
     assert sorted(e.data["achievementId"] for e in announced) == ["first_verified_solve", "solves_10"]
