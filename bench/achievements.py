@@ -540,8 +540,10 @@ def phase_tick(engine: sa.Engine, s: Sizes, rebuild_total: float, explain_id: st
     note = "; ".join(f"{n} re-derived {k:,} players" + (f" ({w * 1000:.0f} ms)" if w else "") for n, k, w in busy)
     fig("idle_tick_s", "tick with nothing new", idle, "s", note)
     insert_tick_solves(engine, s, batch=2)  # the same again: a tick that does not follow a rebuild
-    steady = timed_tick(engine, clock)[2]
-    fig("steady_tick_s", "the next tick after as many new solves (not the first after a rebuild)", steady, "s")
+    steady_reports, _, steady = timed_tick(engine, clock)
+    failed += [r for r in steady_reports if isinstance(r, Exception)]
+    fig("steady_tick_s", "the next tick after as many new solves (not the first after a rebuild)", steady, "s",
+        "; ".join(f"FAILED: {type(r).__name__}: {r}" for r in failed))  # fmt: skip
     if captured:
         explain(engine, explain_id, captured)
     return not failed
